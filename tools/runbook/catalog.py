@@ -1,0 +1,198 @@
+"""The snippet catalogue: finds every file under snippets/ and reads its YAML header.
+
+One place parses headers so that the runner, the site hook, triage and the tests agree on
+what a snippet is, what it changes and which parameters it takes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+EFFECTS = ("read", "write")
+TYPES = ("text", "integer", "date", "uuid", "identifier")
+KINDS = {".sql": "sql", ".sh": "sh"}
+
+
+def repo_root() -> Path:
+    """The checkout that holds snippets/ and docs/ (RUNBOOK_ROOT overrides, for installed copies)."""
+    env = os.environ.get("RUNBOOK_ROOT")
+    return Path(env) if env else Path(__file__).resolve().parents[2]
+
+
+def snippets_root() -> Path:
+    return repo_root() / "snippets"
+
+
+class HeaderError(ValueError):
+    """A snippet's header is missing, is not YAML, or lacks a required key."""
+
+
+class ParamError(ValueError):
+    """A parameter given to a snippet is missing, unknown or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    help: str
+    example: str | None = None
+    pattern: str | None = None
+    type: str = "text"
+    default: str | None = None
+    list: bool = False
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+    def check(self, value: str) -> str:
+        """Return the value, normalised; raise ParamError naming the parameter when it is bad."""
+        value = str(value).strip()
+        items = [v.strip() for v in value.split(",")] if self.list else [value]
+        if not value or any(not item for item in items):
+            raise ParamError(f"parameter {self.name!r} is empty ({self.help})")
+        for item in items:
+            if self.pattern and not re.fullmatch(self.pattern, item):
+                raise ParamError(
+                    f"parameter {self.name!r}: {item!r} does not match {self.pattern} ({self.help})"
+                )
+            _check_type(self.name, self.type, item)
+        return ",".join(items) if self.list else value
+
+
+def _check_type(name: str, kind: str, item: str) -> None:
+    try:
+        if kind == "integer":
+            int(item, 10)
+        elif kind == "date":
+            datetime.date.fromisoformat(item)
+        elif kind == "uuid":
+            uuid.UUID(item)
+        elif kind == "identifier" and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$-]{0,62}", item):
+            raise ValueError(item)
+    except ValueError:
+        raise ParamError(f"parameter {name!r}: {item!r} is not a valid {kind}") from None
+
+
+@dataclass(frozen=True)
+class Snippet:
+    id: str
+    path: Path
+    kind: str
+    title: str
+    effect: str
+    params: dict[str, Param] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    database: str = "id3c"
+    header: dict = field(default_factory=dict)
+
+    @property
+    def area(self) -> str:
+        return self.path.parent.name
+
+    @property
+    def relpath(self) -> str:
+        return self.path.relative_to(repo_root()).as_posix()
+
+    @property
+    def text(self) -> str:
+        return self.path.read_text()
+
+    def bind(self, given: dict[str, str]) -> dict[str, str]:
+        """Check given parameters against the header; fill defaults. Raises ParamError."""
+        unknown = sorted(set(given) - set(self.params))
+        if unknown:
+            raise ParamError(
+                f"unknown parameter {unknown[0]!r} for {self.id} (known: {', '.join(self.params) or 'none'})"
+            )
+        bound = {}
+        for name, param in self.params.items():
+            if name in given:
+                bound[name] = param.check(given[name])
+            elif param.default is not None:
+                bound[name] = param.check(param.default)
+            else:
+                raise ParamError(f"missing parameter {name!r}: {param.help}")
+        return bound
+
+    def examples(self) -> dict[str, str]:
+        return {n: p.example if p.example is not None else p.default for n, p in self.params.items()}
+
+
+def header_lines(text: str, kind: str) -> list[str]:
+    """The leading comment block (after a shebang), without its comment markers."""
+    marker = "--" if kind == "sql" else "#"
+    lines = text.splitlines()
+    if lines and lines[0].startswith("#!"):
+        lines = lines[1:]
+    out = []
+    for line in lines:
+        if not line.startswith(marker):
+            break
+        body = line[len(marker):]
+        out.append(body[1:] if body.startswith(" ") else body)
+    return out
+
+
+def load(path: Path) -> Snippet:
+    path = Path(path).resolve()
+    kind = KINDS.get(path.suffix)
+    if kind is None:
+        raise HeaderError(f"{path}: not a .sql or .sh snippet")
+    text = path.read_text()
+    try:
+        header = yaml.safe_load("\n".join(header_lines(text, kind))) or {}
+    except yaml.YAMLError as exc:
+        raise HeaderError(f"{path}: header is not YAML: {exc}") from None
+    if not isinstance(header, dict):
+        raise HeaderError(f"{path}: header is not a mapping")
+    for key in ("title", "effect"):
+        if key not in header:
+            raise HeaderError(f"{path}: header lacks {key!r}")
+    if header["effect"] not in EFFECTS:
+        raise HeaderError(f"{path}: effect must be one of {EFFECTS}")
+    params = {}
+    for name, spec in (header.get("params") or {}).items():
+        spec = dict(spec or {})
+        if "help" not in spec:
+            raise HeaderError(f"{path}: parameter {name!r} has no help")
+        if spec.get("type", "text") not in TYPES:
+            raise HeaderError(f"{path}: parameter {name!r} has unknown type {spec['type']!r}")
+        for key in ("example", "default"):
+            if spec.get(key) is not None:
+                spec[key] = str(spec[key])
+        try:
+            params[name] = Param(name=name, **spec)
+        except TypeError as exc:
+            raise HeaderError(f"{path}: parameter {name!r}: {exc}") from None
+    return Snippet(
+        id=path.stem,
+        path=path,
+        kind=kind,
+        title=str(header["title"]),
+        effect=header["effect"],
+        params=params,
+        tags=tuple(header.get("tags") or ()),
+        database=str(header.get("database", "id3c")),
+        header=header,
+    )
+
+
+def discover(root: Path | None = None) -> list[Snippet]:
+    """Every snippet under snippets/, sorted by path."""
+    root = root or snippets_root()
+    return [load(p) for p in sorted(root.rglob("*")) if p.suffix in KINDS and p.is_file()]
+
+
+def find(snippet_id: str) -> Snippet:
+    for snippet in discover():
+        if snippet_id in (snippet.id, snippet.relpath, str(snippet.path)):
+            return snippet
+    raise KeyError(f"no snippet {snippet_id!r}; `runbook list` shows them")
