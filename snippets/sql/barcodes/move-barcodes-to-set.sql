@@ -1,0 +1,18 @@
+-- title: Move barcodes to another identifier set, by set name
+-- effect: write
+-- params:
+--   barcodes:
+--     list: true
+--     pattern: ^[0-9A-Fa-f]{8}$
+--     example: aaaaaaaa,bbbbbbbb,cccccccc
+--     help: the affected collection barcodes
+--   from_set:
+--     pattern: ^[a-z0-9.:/&_-]+$
+--     example: collections-kiosks-asymptomatic
+--     help: the set they are in now
+--   to_set:
+--     pattern: ^[a-z0-9.:/&_-]+$
+--     example: collections-scan-kiosks
+--     help: the set they belong in
+-- PLACEHOLDER: body to be written (issue 4)
+select 1;

@@ -1,0 +1,11 @@
+-- title: Delete the duplicate sample that has no results
+-- effect: write
+-- params:
+--   sample_ids:
+--     list: true
+--     type: integer
+--     pattern: ^\d+$
+--     example: 137871,138045
+--     help: the Record(id=...) values of the error
+-- PLACEHOLDER: body to be written (issue 4)
+select 1;

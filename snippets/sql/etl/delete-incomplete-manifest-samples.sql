@@ -1,0 +1,17 @@
+-- title: Delete samples created from incomplete manifest records
+-- effect: write
+-- params:
+--   date_before_error:
+--     type: date
+--     example: '2020-06-01'
+--     help: first day to search
+--   date_of_error:
+--     type: date
+--     example: '2020-06-02'
+--     help: the day the error appeared
+--   timezone:
+--     default: America/Los_Angeles
+--     pattern: ^[A-Za-z_]+(/[A-Za-z_+-]+)*$
+--     help: time zone that turns received timestamps into dates
+-- PLACEHOLDER: body to be written (issue 4)
+select 1;

@@ -1,0 +1,15 @@
+-- title: Mark a receiving.presence_absence document as manually skipped
+-- effect: write
+-- params:
+--   presence_absence_id:
+--     type: integer
+--     pattern: ^\d+$
+--     example: '4242'
+--     help: the group number N from 'Rolling back to savepoint presence_absence group N'
+--   revision:
+--     type: integer
+--     pattern: ^\d+$
+--     default: '8'
+--     help: the presence-absence ETL's current REVISION
+-- PLACEHOLDER: body to be written (issue 4)
+select 1;

@@ -1,0 +1,11 @@
+-- title: Show the samples that match one set of barcodes
+-- effect: read
+-- params:
+--   sample_ids:
+--     list: true
+--     type: integer
+--     pattern: ^\d+$
+--     example: 137871,138045
+--     help: the Record(id=...) values of the error
+-- PLACEHOLDER: body to be written (issue 4)
+select 1;

@@ -1,0 +1,14 @@
+-- title: Set the cache TTL of a Metabase question by name
+-- effect: write
+-- params:
+--   question:
+--     example: Daily results
+--     help: the question's exact name (report_card.name)
+--   cache_ttl:
+--     type: integer
+--     pattern: ^\d+$
+--     example: '0'
+--     help: cache time-to-live; 0 disables caching
+-- database: metabase
+-- PLACEHOLDER: body to be written (issue 4)
+select 1;
