@@ -34,7 +34,9 @@ def check_error_patterns(page):
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise PluginError(f"{page.file.src_uri}: errors pattern {pattern!r} does not compile: {exc}")
+            raise PluginError(
+                f"{page.file.src_uri}: errors pattern {pattern!r} does not compile: {exc}"
+            ) from None
 
 
 def add_snippet_tables(markdown: str) -> str:
