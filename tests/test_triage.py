@@ -1,0 +1,273 @@
+"""`runbook triage`: every known message maps to its page and no other; logs are summarised right."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from runbook import catalog, triage
+from runbook.logscan import Scanner, anchors
+
+sys.path.insert(0, str(Path(__file__).parent))
+import triage_messages as tm  # noqa: E402
+
+DOCS = catalog.repo_root() / "docs"
+
+
+@pytest.fixture(scope="module")
+def problems():
+    return triage.load_problems(DOCS)
+
+
+@pytest.fixture(scope="module")
+def engine(problems):
+    return triage.Triage(problems)
+
+
+def pages_matching(problems, line):
+    return sorted({p.relpath for p in problems for pattern in p.patterns if pattern.search(line)})
+
+
+def run(*args, input=None):
+    result = CliRunner().invoke(triage.triage_cmd, [*args, "--docs", str(DOCS)], input=input)
+    return result
+
+
+# --- the pages and their patterns ---------------------------------------------------------------
+
+@pytest.mark.parametrize("page", tm.PROBLEM_PAGES)
+def test_problem_page_has_patterns(problems, page):
+    assert (DOCS / page).exists(), f"docs/{page} does not exist yet"
+    found = {p.relpath: p for p in problems}
+    assert page in found, f"docs/{page} has no `errors:` patterns in its front matter"
+    problem = found[page]
+    assert problem.title and problem.title != page, f"docs/{page} has no '# ' title"
+    assert problem.first_step, f"docs/{page} has no numbered step under '## Fix'"
+
+
+def test_every_snippet_named_by_a_page_exists_and_some_groups_fill_parameters(problems):
+    filled = []
+    for problem in problems:
+        groups = {name for pattern in problem.patterns for name in pattern.groupindex}
+        if problem.snippet is None:
+            continue
+        snippet = catalog.find(problem.snippet)  # KeyError names the missing snippet
+        filled += [(problem.relpath, g) for g in sorted(groups & set(snippet.params))]
+    for page, group in [(tm.UNKNOWN_BARCODE, "barcode"), (tm.SAMPLE_NOT_FOUND, "identifier"),
+                        (tm.PA_INVALID_SET, "presence_absence_id"), (tm.FHIR_SET, "barcodes")]:
+        assert (page, group) in filled, f"{page}: no named group {group!r} for its snippet's parameter"
+
+
+def test_every_pattern_has_a_literal_anchor(problems):
+    """Anchors keep a 1M-line scan fast: a pattern without one runs on every line."""
+    for problem in problems:
+        for pattern in problem.patterns:
+            assert anchors(pattern), f"{problem.relpath}: {pattern.pattern!r} has no literal text to pre-filter on"
+
+
+# --- every literal message, in both eras, to its page and no other -------------------------------
+
+MESSAGE_IDS = [f"{page.split('/')[-1][:-3]}-{i}" for i, (_, page, _) in enumerate(tm.MESSAGES)]
+
+
+@pytest.mark.parametrize(("message", "page", "groups"), tm.MESSAGES, ids=MESSAGE_IDS)
+def test_message_maps_to_its_page_only(problems, engine, message, page, groups):
+    rng = random.Random(message)
+    cases = [(message, groups)] + [tm.variants(message, rng, groups) for _ in range(3)]
+    for text, expected in cases:
+        for line in (text, tm.as_syslog(text), "2021-11-29 20:51:08,123 ERROR " + text):
+            assert pages_matching(problems, line) == [page], line
+            found = engine.classify(line)
+            assert found is not None and found[0].relpath == page, line
+            if expected:
+                assert {k: found[1].get(k) for k in expected} == expected, line
+
+
+@pytest.mark.parametrize("line", tm.UNRELATED)
+def test_unrelated_lines_map_to_nothing(problems, line):
+    assert pages_matching(problems, line) == []
+
+
+def test_variants_really_change_the_values():
+    rng = random.Random(1)
+    text, groups = tm.variants(tm.MESSAGES[0][0], rng, tm.MESSAGES[0][2])
+    assert "aaaaaaaa" not in text and groups["barcode"] in text
+
+
+# --- the scanner agrees with a plain line-by-line search ------------------------------------------
+
+def mixed_log(rng: random.Random, lines: int, ratio: float = 0.05):
+    """(log text, expected page per line index) mixing unrelated lines and every message."""
+    out, expected = [], []
+    for i in range(lines):
+        when = f"Nov 29 {20 + i // 3600 % 4:02d}:{i // 60 % 60:02d}:{i % 60:02d}"
+        if rng.random() < ratio:
+            message, page, groups = rng.choice(tm.MESSAGES)
+            text, _ = tm.variants(message, rng, groups)
+            out.append(tm.as_syslog(text, when=when))
+            expected.append(page)
+        else:
+            out.append(when + rng.choice(tm.UNRELATED)[15:])
+            expected.append(None)
+    return "\n".join(out) + "\n", expected
+
+
+def test_scanner_equals_line_by_line_search(problems, tmp_path):
+    rng = random.Random(7)
+    text, expected = mixed_log(rng, 3000, 0.1)
+    scanner = Scanner((p, pat) for p in problems for pat in p.patterns)
+    path = tmp_path / "syslog"
+    path.write_text(text, encoding="utf-8")
+    for chunk in (257, 4096, 1 << 20):  # chunk edges fall inside lines and inside «»
+        hits = list(scanner.scan_file(path, chunk=chunk))
+        got = {h.lineno: h.key.relpath for h in hits}
+        want = {i + 1: page for i, page in enumerate(expected) if page}
+        assert got == want, f"chunk={chunk}"
+        for h in hits:
+            assert h.line == text.splitlines()[h.lineno - 1]
+
+
+# --- the command ------------------------------------------------------------------------------------
+
+def test_single_line_gives_title_url_step_and_filled_command(problems):
+    by_page = {p.relpath: p for p in problems}
+    line = tm.as_syslog("Rolling back to savepoint presence_absence group 4711", logger="id3c.db.session")
+    result = run(line.replace("ERROR", "DEBUG"))
+    assert result.exit_code == 0, result.output
+    page = by_page[tm.PA_INVALID_SET]
+    assert page.title in result.output
+    assert "http://localhost:8000/etl/presence-absence-invalid-set/" in result.output
+    assert page.first_step in result.output
+    assert "presence_absence_id=4711" in result.output
+    if page.snippet:
+        assert f"runbook show {page.snippet} --param presence_absence_id=4711" in result.output
+
+
+def test_barcode_fills_the_snippet_parameter():
+    result = run("Nov 29 20:51:08 backoffice id3c[1]: id3c.db WARNING: No identifier found for barcode «abcdef12»")
+    assert result.exit_code == 0, result.output
+    assert "barcode=abcdef12" in result.output
+    assert "runbook show find-closest-barcodes --param barcode=abcdef12" in result.output
+
+
+def test_base_url_is_configurable():
+    result = run("--base-url", "https://runbook.example.org/id3c", "Aborting with error: None")
+    assert "https://runbook.example.org/id3c/etl/sample-not-found/" in result.output
+
+
+def test_no_known_problem_exits_zero():
+    result = run(tm.UNRELATED[0])
+    assert result.exit_code == 0
+    assert "no known problem" in result.output
+
+
+def test_standard_input(problems):
+    text = "\n".join(tm.as_syslog(m) for m, _, _ in tm.MESSAGES[:3]) + "\n" + tm.UNRELATED[1] + "\n"
+    result = run("-", "--json", input=text)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)["problems"]
+    assert [(r["page"], r["count"]) for r in report] == [(tm.UNKNOWN_BARCODE, 3)]
+
+
+def test_mixed_log_is_summarised_with_counts_and_times(tmp_path):
+    rng = random.Random(11)
+    text, expected = mixed_log(rng, 5000, 0.08)
+    lines = text.splitlines()
+    plain = tmp_path / "syslog"
+    plain.write_text(text, encoding="utf-8")
+    gz = tmp_path / "syslog.2.gz"
+    gz.write_bytes(gzip.compress(text.encode("utf-8")))
+    want = {}
+    for i, page in enumerate(expected):
+        if page:
+            stamp = lines[i][:15]
+            count, first, _ = want.get(page, (0, stamp, stamp))
+            want[page] = (count + 1, first, stamp)
+    assert len(want) >= 10  # the mix really holds many problems
+    for path in (plain, gz):
+        result = run("--log", str(path), "--json")
+        assert result.exit_code == 0, result.output
+        got = {r["page"]: (r["count"], r["first_seen"], r["last_seen"]) for r in json.loads(result.output)["problems"]}
+        assert got == want
+    # text output says the same, one block per problem
+    result = run("--log", str(plain))
+    for page, (count, first, last) in want.items():
+        assert f"({count} line{'s' if count > 1 else ''}, first {first}, last {last})" in result.output
+    assert result.output.count("  page:      http://localhost:8000/") == len(want)
+
+
+def test_iso_timestamps(tmp_path):
+    path = tmp_path / "etl.log"
+    path.write_text(
+        "2021-11-29T20:51:08.123-08:00 host id3c[1]: No identifier found for barcode «abcdef12»\n"
+        "2021-11-29 21:00:00,001 WARNING No identifier found for barcode «abcdef12»\n",
+        encoding="utf-8",
+    )
+    report = json.loads(run("--log", str(path), "--json").output)["problems"]
+    assert report[0]["count"] == 2
+    assert report[0]["first_seen"] == "2021-11-29T20:51:08.123-08:00"
+    assert report[0]["last_seen"] == "2021-11-29 21:00:00,001"
+    assert report[0]["instances"] == [{
+        "values": {"barcode": "abcdef12"}, "count": 2,
+        "command": "runbook show find-closest-barcodes --param barcode=abcdef12",
+    }]
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "bad-gzip", "unreadable"])
+def test_unreadable_file_exits_two_with_a_clear_message(tmp_path, kind):
+    path = tmp_path / "syslog.gz"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "bad-gzip":
+        path.write_bytes(b"\x1f\x8b" + b"not really gzip")
+    elif kind == "unreadable":
+        path.write_text("x\n")
+        path.chmod(0)
+        try:
+            path.open().close()
+            pytest.skip("running as root: permissions do not stop reading")
+        except PermissionError:
+            pass
+    result = run("--log", str(path))
+    assert result.exit_code == 2
+    assert f"cannot read {path}" in result.output
+
+
+def test_installed_command_runs():
+    """The real entry point, as an operator runs it (lazy group -> runbook.triage:triage_cmd)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "runbook", "triage", "--json", "Aborting with error: More than one sample "
+         "matching sample and/or collection barcodes: [Record(id=1, identifier=None)]"],
+        capture_output=True, text=True, check=True,
+    )
+    assert json.loads(out.stdout)["problems"][0]["page"] == tm.MORE_THAN_ONE
+
+
+def test_pattern_that_does_not_compile_is_reported(tmp_path):
+    (tmp_path / "bad.md").write_text("---\nerrors:\n  - 'broken ('\n---\n# Bad\n", encoding="utf-8")
+    result = CliRunner().invoke(triage.triage_cmd, ["x", "--docs", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "bad.md" in result.output and "does not compile" in result.output
+
+
+def test_title_and_first_fix_step_parsing(tmp_path):
+    (tmp_path / "area").mkdir()
+    (tmp_path / "area" / "p.md").write_text(
+        "---\nerrors:\n  - 'Boom (?P<barcode>\\w+)'\n---\n# Boom happened\n\n## What you see\n"
+        "1. not this\n\n## Fix\nIntro.\n\n1. Look at [the log](../x.md) and **the\n   barcode**.\n\n"
+        "    ```sql\n    --8<-- \"x\"\n    ```\n2. Then this.\n",
+        encoding="utf-8",
+    )
+    [problem] = triage.load_problems(tmp_path)
+    assert problem.title == "Boom happened"
+    assert problem.first_step == "Look at the log and the barcode."
+    assert problem.url("http://h:1/") == "http://h:1/area/p/"
+    assert re.search(problem.patterns[0], "Boom x1")

@@ -1,0 +1,204 @@
+"""The literal error messages of the 2021 guide and of the checked facts, with the page each belongs to.
+
+One catalogue for the triage tests, the triage benchmark and the site tests: a message here must
+map to its page and to no other, in both eras of wording (guide-era and current ID3C code).
+`variants()` substitutes other barcodes, uuids, set names and numbers so that a pattern that only
+matches the guide's example values fails the tests.
+
+Each entry: (message, page relpath under docs/, named groups the line must yield or None).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+
+UNKNOWN_BARCODE = "etl/unknown-barcode.md"
+FHIR_SET = "etl/fhir-unexpected-barcode-set.md"
+SAMPLE_NOT_FOUND = "etl/sample-not-found.md"
+PA_INVALID_SET = "etl/presence-absence-invalid-set.md"
+MANIFEST_SET = "etl/manifest-found-in-set.md"
+MORE_THAN_ONE = "etl/manifest-more-than-one-sample.md"
+REDCAP_DUPLICATE = "etl/redcap-duplicate-record-id.md"
+DISCHARGE = "etl/redcap-discharge-disposition.md"
+METABASE_DOWN = "metabase/metabase-down.md"
+PDF_ERRORS = "return-of-results/pdf-generation-errors.md"
+DROPPED = "return-of-results/duplicated-barcodes-dropped.md"
+MUSHER = "services/husky-musher-workers.md"
+LINELIST = "linelists/linelist-failed.md"
+
+MESSAGES: list[tuple[str, str, dict | None]] = [
+    # Unknown barcode: the generic warning, then each ETL's variant (facts section 4).
+    ("No identifier found for barcode «aaaaaaaa»", UNKNOWN_BARCODE, {"barcode": "aaaaaaaa"}),
+    ("Skipping record «42» with unknown sample barcode «aaaaaaaa»", UNKNOWN_BARCODE, {"barcode": "aaaaaaaa"}),
+    ("Skipping record «42» with unknown collection barcode «aaaaaaaa»", UNKNOWN_BARCODE, {"barcode": "aaaaaaaa"}),
+    ("Skipping record «42» because it has neither a sample barcode nor a collection barcode", UNKNOWN_BARCODE, None),
+    ("Skipping results for sample without a known identifier «aaaaaaaa»", UNKNOWN_BARCODE, {"barcode": "aaaaaaaa"}),
+    ("Skipping collected specimen with unknown barcode «aaaaaaaa»", UNKNOWN_BARCODE, {"barcode": "aaaaaaaa"}),
+    ("Skipping manifest record with unknown sample barcode «aaaaaaaa»", UNKNOWN_BARCODE, {"barcode": "aaaaaaaa"}),
+    ("Skipping kit with unknown barcode «aaaaaaaa»", UNKNOWN_BARCODE, {"barcode": "aaaaaaaa"}),
+    ("Skipping collected swab sample with unknown barcode «aaaaaaaa»", UNKNOWN_BARCODE, {"barcode": "aaaaaaaa"}),
+    # FHIR ETL AssertionError (guide) and its WARNING twin (facts).
+    ("Aborting with error: Specimen with unexpected «collections-clia-compliance» barcode «aaaaaaaa»", FHIR_SET,
+     {"set_name": "collections-clia-compliance", "barcodes": "aaaaaaaa"}),
+    ("Skipping specimen with unexpected «collections-clia-compliance» barcode «aaaaaaaa»", FHIR_SET,
+     {"set_name": "collections-clia-compliance", "barcodes": "aaaaaaaa"}),
+    # SampleNotFoundError: guide-era P/A text, current P/A text (both collection variants), FHIR
+    # with literal braces, kit, and the bare Aborting line of the current P/A ETL.
+    ("No sample with identifier «aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa» found", SAMPLE_NOT_FOUND,
+     {"identifier": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"}),
+    ("No sample found with identifier «aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa» or collection identifier "
+     "«bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb»", SAMPLE_NOT_FOUND, {"identifier": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"}),
+    ("No sample found with identifier «aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa» or collection identifier «None»",
+     SAMPLE_NOT_FOUND, {"identifier": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"}),
+    ("No sample with identifier «{specimen_identifier.uuid}» found.", SAMPLE_NOT_FOUND, None),
+    ("No sample with «aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa» found", SAMPLE_NOT_FOUND,
+     {"identifier": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"}),
+    ("Aborting with error: aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa", SAMPLE_NOT_FOUND,
+     {"identifier": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"}),
+    ("Aborting with error: None", SAMPLE_NOT_FOUND, None),
+    # P/A AssertionError: guide-era and current text; the savepoint line gives the group number.
+    ("Aborting with error: Identifier found in set «samples-haarvi», not «samples»", PA_INVALID_SET,
+     {"set_name": "samples-haarvi"}),
+    ("Aborting with error: Identifier found in invalid set «samples-haarvi»", PA_INVALID_SET,
+     {"set_name": "samples-haarvi"}),
+    ("Rolling back to savepoint presence_absence group 4242", PA_INVALID_SET, {"presence_absence_id": "4242"}),
+    # Manifest: collection set (guide-era assertion, current warning), sample set (and rdt variant).
+    ("AssertionError: Collection identifier found in set «samples», not {'collections-environmental', "
+     "'collections-kiosks', 'http://collections-seattleflu.org', 'collections-self-test', "
+     "'collections-household-intervention', 'collections-swab&send-asymptomatic', "
+     "'collections-kiosks-asymptomatic', 'collections-swab&send', 'collections-household-observation', "
+     "'http://collections-fluathome.org'}", MANIFEST_SET, None),
+    ("Aborting with error: Collection identifier found in set «collections-haarvi», not "
+     "{'collections-household-observation', 'http://collections-seattleflu.org', "
+     "'http://collections-fluathome.org', 'collections-household-intervention', 'collections-self-test', "
+     "'samples-haarvi', 'collections-environmental', 'collections-kiosks', 'collections-swab&send', "
+     "'collections-scan', 'collections-kiosks-asymptomatic', 'collections-swab&send-asymptomatic'}",
+     MANIFEST_SET, None),
+    ("Aborting with error: Sample identifier found in set «samples-haarvi», not {'samples'}", MANIFEST_SET, None),
+    ("Aborting with error: Sample identifier found in set «samples-haarvi»,not {'samples'}", MANIFEST_SET, None),
+    ("Skipping record «42» because collection identifier found in set «samples», not    "
+     "{'collections-scan', 'collections-kiosks'}", MANIFEST_SET, None),
+    # Manifest Exception: more than one sample (the guide's three examples).
+    ("Aborting with error: More than one sample matching sample and/or collection barcodes: "
+     "[Record(id=137871, identifier=None, collection_identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', "
+     "encounter_id=1754975),    Record(id=138045, identifier='bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', "
+     "collection_identifier=None, encounter_id=None)]", MORE_THAN_ONE, None),
+    ("Aborting with error: More than one sample matching sample and/or collection barcodes: "
+     "[Record(id=118997, identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', "
+     "collection_identifier='bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', encounter_id=416344), "
+     "Record(id=120434, identifier=None, collection_identifier='cccccccc-cccc-cccc-cccc-cccccccccccc', "
+     "encounter_id=416344)]", MORE_THAN_ONE, None),
+    ("Aborting with error: More than one sample matching sample and/or collection barcodes: "
+     "[Record(id=122250, identifier=None, collection_identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', "
+     "encounter_id=418757), Record(id=119610, identifier='bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', "
+     "collection_identifier='cccccccc-cccc-cccc-cccc-cccccccccccc', encounter_id=420854)]", MORE_THAN_ONE, None),
+    # REDCap DET (guide-era only: both were removed from the code).
+    ("Found duplicate record id «999» in project 12345.", REDCAP_DUPLICATE, None),
+    ("Unknown discharge disposition value «96» for barcode «aaaaaaaa».", DISCHARGE, None),
+    ("Unknown discharge disposition value «...» for barcode «...».", DISCHARGE, None),
+    ("Duplicate record ids are commonly due to repeating instruments/longitudinal events in REDCap,",
+     REDCAP_DUPLICATE, None),
+    # Metabase down and the husky-musher alert: the guide quotes no message; these are the
+    # service journal's and the alert's lines that the pages show.
+    ("metabase.service: Main process exited, code=exited, status=1/FAILURE", METABASE_DOWN, None),
+    ("metabase.service: Failed with result 'exit-code'.", METABASE_DOWN, None),
+    ("GET /metabase/ 502 Bad Gateway", METABASE_DOWN, None),
+    ("uWSGI workers available for husky-musher: 0", MUSHER, None),
+    ("read(4,  <unfinished ...>", MUSHER, None),
+    # Return of results.
+    ("ERROR Errors were encountered (n=1) during processing of: "
+     "['s3://dokku-stack-phi/covid19/results-scan-study/AAAAAAAA-2020-01-01-en.pdf']", PDF_ERRORS,
+     {"barcode": "AAAAAAAA"}),
+    ("Dropped 2 REDCap records with duplicated barcodes: ['AAAAAAAA']", DROPPED, None),
+    # Linelists (documentation/Linelists.md).
+    ("Exception: Duplicate barcodes detected in project 12345: 'SCAN English'", LINELIST,
+     {"project_id": "12345", "project_name": "SCAN English"}),
+]
+
+# Lines from other programs (and ID3C lines that are not problems): they map to nothing.
+UNRELATED: list[str] = [
+    "Nov 29 20:51:01 backoffice CRON[12345]: (id3c) CMD (envdir /opt/backoffice/id3c-production/env.d/ id3c etl presence-absence --commit)",
+    "Nov 29 20:51:02 backoffice systemd[1]: Started Session 42 of user id3c.",
+    "Nov 29 20:51:03 backoffice sshd[2201]: Accepted publickey for admin from 10.0.0.5 port 50122 ssh2",
+    "Nov 29 20:51:04 backoffice kernel: [12345.678901] EXT4-fs (xvda1): re-mounted. Opts: (null)",
+    "Nov 29 20:51:05 backoffice id3c[4242]: id3c.db.session INFO: Processing presence_absence group 4242",
+    "Nov 29 20:51:06 backoffice id3c[4242]: id3c.db.session DEBUG: Savepoint presence_absence group 4242 released",
+    "Nov 29 20:51:07 backoffice id3c[4242]: id3c.cli.command.etl.manifest INFO: Upserted sample 137871 with barcodes «aaaaaaaa»",
+    "Nov 29 20:51:08 backoffice postgres[999]: LOG:  checkpoint complete: wrote 123 buffers (0.8%)",
+    "Nov 29 20:51:09 backoffice nginx[800]: 10.0.0.7 - - \"GET /metabase/api/health HTTP/1.1\" 200 15",
+    "Nov 29 20:51:10 backoffice systemd[1]: Starting Daily apt download activities...",
+    "Nov 29 20:51:11 backoffice uwsgi[3001]: [pid: 12702|app: 0|req: 1/1] 10.0.0.7 () {40 vars} [Mon Nov 29 20:51:11 2021] GET /musher/ => generated 200 bytes",
+    "Nov 29 20:51:12 backoffice id3c[4242]: id3c.cli.command.etl.fhir INFO: Processed specimen «aaaaaaaa» in set «collections-scan»",
+    "2021-11-29T20:51:13.123456-08:00 backoffice dockerd[700]: time=\"2021-11-29T20:51:13\" level=info msg=\"Container started\"",
+    "Nov 29 20:51:14 backoffice id3c[4242]: id3c.cli.command INFO: Committing all changes",
+]
+
+SET_NAMES = [
+    "collections-uw-home", "collections-scan-tiny-swabs", "samples-haarvi", "collections-kiosks",
+    "collections-clia-compliance", "collections-seattleflu.org", "kits-fluathome.org", "samples",
+]
+
+_UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+_BARCODE = re.compile(r"(?<=«)[0-9a-fA-F]{8}(?=»)|(?<=/)[0-9A-F]{8}(?=-\d{4})|(?<=\[')[0-9A-F]{8}(?=')")
+_SET = re.compile(r"(?<=set «|ted «)[^»]+(?=»)")
+_NUMBER = re.compile(r"(?<=group )\d+|(?<=record «)\d+|(?<=id «)\d+|(?<=id=)\d+|(?<=project )\d+|(?<=Dropped )\d+|(?<=n=)\d+")
+
+
+def variants(message: str, rng: random.Random, groups: dict | None = None) -> tuple[str, dict | None]:
+    """The message with other uuids, barcodes, set names and numbers; expected groups updated alike."""
+    mapping: dict[str, str] = {}
+
+    def swap(kind):
+        def replace(m):
+            old = m.group(0)
+            if old not in mapping:
+                if kind == "uuid":
+                    new = str(uuid.UUID(int=rng.getrandbits(128)))
+                elif kind == "barcode":
+                    new = "%08x" % rng.getrandbits(32)
+                    new = new.upper() if old.isupper() else new
+                elif kind == "set":
+                    new = rng.choice([s for s in SET_NAMES if s != old])
+                else:
+                    new = str(rng.randint(2, 999999))
+                mapping[old] = new
+            return mapping[old]
+        return replace
+
+    text = _UUID.sub(swap("uuid"), message)
+    text = _BARCODE.sub(swap("barcode"), text)
+    text = _SET.sub(swap("set"), text)
+    text = _NUMBER.sub(swap("number"), text)
+    if groups is not None:
+        groups = {k: mapping.get(v, v) for k, v in groups.items()}
+    return text, groups
+
+
+def as_syslog(message: str, pid: int = 4242, when: str = "Nov 29 20:51:08", logger: str = "id3c.cli.command") -> str:
+    """The message as an id3c line in /var/log/syslog."""
+    return f"{when} backoffice id3c[{pid}]: {logger} ERROR: {message}"
+
+# Every page that a log line can lead to: each must have `errors:` patterns.
+PROBLEM_PAGES = [
+    UNKNOWN_BARCODE, FHIR_SET, SAMPLE_NOT_FOUND, PA_INVALID_SET, MANIFEST_SET, MORE_THAN_ONE,
+    REDCAP_DUPLICATE, DISCHARGE, METABASE_DOWN, PDF_ERRORS, DROPPED, MUSHER, LINELIST,
+]
+
+# What an operator types into the site's search box, and the page that must come first.
+SEARCHES: list[tuple[str, str]] = [
+    ("SampleNotFoundError", SAMPLE_NOT_FOUND),
+    ("More than one sample matching", MORE_THAN_ONE),
+    ("collections-haarvi", MANIFEST_SET),
+    ("uWSGI workers", MUSHER),
+    ("No identifier found for barcode", UNKNOWN_BARCODE),
+    ("Specimen with unexpected", FHIR_SET),
+    ("Identifier found in invalid set", PA_INVALID_SET),
+    ("Found duplicate record id", REDCAP_DUPLICATE),
+    ("Unknown discharge disposition", DISCHARGE),
+    ("Metabase is down", METABASE_DOWN),
+    ("Errors were encountered", PDF_ERRORS),
+    ("Dropped REDCap records with duplicated barcodes", DROPPED),
+    ("Duplicate barcodes detected", LINELIST),
+]
