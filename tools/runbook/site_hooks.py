@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -22,6 +23,13 @@ except ImportError:  # building from a checkout without `pip install -e .`
 
 INCLUDE = re.compile(r'^(?P<indent>\s*)--8<--\s+"(?P<path>snippets/[^"]+)"\s*$')
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")
+
+
+def on_config(config):
+    # Read snippets from the checkout being built, not from the one the runbook package was
+    # installed from (an editable install elsewhere would otherwise supply other headers).
+    os.environ.setdefault("RUNBOOK_ROOT", str(Path(config.config_file_path).resolve().parent))
+    return config
 
 
 def on_page_markdown(markdown, page, config, files):

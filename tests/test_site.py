@@ -1,0 +1,460 @@
+"""The documentation site: it builds strictly, holds every problem of the guide, its search finds
+every literal error message, and its pages keep the conventions (snippet includes only, danger
+boxes before writes, roles instead of names, allowed tags, `errors:` on every problem page).
+
+The site is built once per session by tests/sitebuild.py, as `mkdocs build --strict`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sitebuild import REPO, run_build, warnings
+
+DOCS = REPO / "docs"
+SNIPPETS = REPO / "snippets"
+
+ALLOWED_TAGS = {"ETL", "SQL", "shell", "Metabase", "REDCap", "results", "barcodes", "services", "software"}
+NOT_PROBLEMS = {"index.md", "using-snippets.md", "errata.md", "contacts.md"}
+PEOPLE = ["Peter", "Brian", "Misja", "Sarah", "Becca", "Annie"]
+CODE_LANGUAGES = {"sql", "sh", "bash", "shell", "console", "psql", "zsh", "pgsql", "postgresql"}
+
+# The guide's table of contents, problem by problem: (guide heading, page, title the page carries).
+GUIDE_TOC = [
+    ("General / Problem: Unknown barcode", "etl/unknown-barcode.md", "Unknown barcode"),
+    ("FHIR ETL / Problem: AssertionError", "etl/fhir-unexpected-barcode-set.md",
+     "FHIR ETL: specimen with an unexpected barcode set"),
+    ("Presence Absence ETL / Problem: SampleNotFoundError", "etl/sample-not-found.md",
+     "Presence/absence ETL: SampleNotFoundError"),
+    ("Presence Absence ETL / Problem: AssertionError", "etl/presence-absence-invalid-set.md",
+     "Presence/absence ETL: identifier in the wrong set"),
+    ("Manifest ETL / Problem: AssertionError", "etl/manifest-found-in-set.md",
+     "Manifest ETL: identifier found in the wrong set"),
+    ("Manifest ETL / Problem: Exception", "etl/manifest-more-than-one-sample.md",
+     "Manifest ETL: more than one sample matching sample and/or collection barcodes"),
+    ("REDCap DET ETL / Problem: Duplicate REDCap record ID in a project", "etl/redcap-duplicate-record-id.md",
+     "REDCap DET ETL: duplicate record id"),
+    ("REDCap DET ETL / Problem: Unknown discharge disposition value", "etl/redcap-discharge-disposition.md",
+     "REDCap DET ETL: unknown discharge disposition"),
+    ("Metabase / Problem: Metabase is down", "metabase/metabase-down.md", "Metabase is down"),
+    ("Metabase / Problem: Metabase queries are slow", "metabase/slow-queries.md", "Metabase queries are slow"),
+    ("Metabase / Problem: Metabase results are stale", "metabase/stale-results.md", "Metabase results are stale"),
+    ("SCAN RoR PDF generation / Problem: PDF generation errors out for specific barcodes",
+     "return-of-results/pdf-generation-errors.md", "PDF generation errors for specific barcodes"),
+    ("SCAN RoR PDF generation / Problem: REDCap records with duplicated barcodes are dropped",
+     "return-of-results/duplicated-barcodes-dropped.md", "REDCap records with duplicated barcodes dropped"),
+    ("Presence Absence Results / Problem: Need to investigate results from a specific plate",
+     "results/investigate-plate.md", "Investigate the results of a plate"),
+    ("Presence Absence Results / Problem: A plate was swapped", "results/plate-swapped.md", "A plate was swapped"),
+    ("Presence Absence Results / Problem: A sample was retroactively failed",
+     "results/sample-retroactively-failed.md", "A sample was retroactively failed"),
+    ("Barcode collection sets / Problem: labels for the incorrect collection identifier were used",
+     "barcodes/wrong-collection-set.md", "Labels of the wrong collection set were used"),
+    ("SFS Switchboard / Problem: SFS Switchboard does not load certain barcodes",
+     "services/sfs-switchboard.md", "SFS Switchboard does not load barcodes"),
+    ("Software Stack / Problem: compiling Python 3.6 on MacOS Big Sur", "software/python36-big-sur.md",
+     "Python 3.6"),
+    ("Linelists / Problem: Linelist didn't run successfully", "linelists/linelist-failed.md",
+     "A linelist did not run"),
+    ("Husky Musher / Problem: uWSGI workers available alert", "services/husky-musher-workers.md",
+     "uWSGI workers available alert"),
+    # Added to the documentation after the 2021 guide (facts section 5).
+    ("(2022) Presence Absence Results Exist for a Sample Marked as never-tested",
+     "results/never-tested-results.md", "Presence/absence results exist for a sample marked never-tested"),
+]
+
+# Literal messages of the guide and of the facts' section 4 (with the example values the pages show),
+# and alert texts the pages give where there is no log line: (message, page, a pattern must map it).
+UUID_A = "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"
+MESSAGES = [
+    # guide
+    ("Aborting with error: Specimen with unexpected «collections-clia-compliance» barcode «aaaaaaaa»",
+     "etl/fhir-unexpected-barcode-set.md", True),
+    (f"No sample with identifier «{UUID_A}» found", "etl/sample-not-found.md", True),
+    ("Aborting with error: Identifier found in set «samples-haarvi», not «samples»",
+     "etl/presence-absence-invalid-set.md", True),
+    ("Rolling back to savepoint presence_absence group {the group number}", "etl/presence-absence-invalid-set.md", False),
+    ("AssertionError: Collection identifier found in set «samples», not {'collections-environmental', "
+     "'collections-kiosks', 'http://collections-seattleflu.org', 'collections-self-test', "
+     "'collections-household-intervention', 'collections-swab&send-asymptomatic', "
+     "'collections-kiosks-asymptomatic', 'collections-swab&send', 'collections-household-observation', "
+     "'http://collections-fluathome.org'}", "etl/manifest-found-in-set.md", True),
+    ("Aborting with error: Collection identifier found in set «collections-haarvi», not "
+     "{'collections-household-observation', 'http://collections-seattleflu.org', "
+     "'http://collections-fluathome.org', 'collections-household-intervention', 'collections-self-test', "
+     "'samples-haarvi', 'collections-environmental', 'collections-kiosks', 'collections-swab&send', "
+     "'collections-scan', 'collections-kiosks-asymptomatic', 'collections-swab&send-asymptomatic'}",
+     "etl/manifest-found-in-set.md", True),
+    ("Aborting with error: Sample identifier found in set «samples-haarvi», not {'samples'}",
+     "etl/manifest-found-in-set.md", True),
+    ("Aborting with error: More than one sample matching sample and/or collection barcodes: "
+     "[Record(id=137871, identifier=None, collection_identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', "
+     "encounter_id=1754975),    Record(id=138045, identifier='bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', "
+     "collection_identifier=None, encounter_id=None)]", "etl/manifest-more-than-one-sample.md", True),
+    ("Aborting with error: More than one sample matching sample and/or collection barcodes: "
+     "[Record(id=118997, identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', "
+     "collection_identifier='bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', encounter_id=416344), "
+     "Record(id=120434, identifier=None, collection_identifier='cccccccc-cccc-cccc-cccc-cccccccccccc', "
+     "encounter_id=416344)]", "etl/manifest-more-than-one-sample.md", True),
+    ("Aborting with error: More than one sample matching sample and/or collection barcodes: "
+     "[Record(id=122250, identifier=None, collection_identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', "
+     "encounter_id=418757), Record(id=119610, identifier='bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', "
+     "collection_identifier='cccccccc-cccc-cccc-cccc-cccccccccccc', encounter_id=420854)]",
+     "etl/manifest-more-than-one-sample.md", True),
+    ("Found duplicate record id «999» in project 12345.\n"
+     "Duplicate record ids are commonly due to repeating instruments/longitudinal events in REDCap,\n"
+     "which the redcap-det ETL is currently unable to handle.\n"
+     "If your REDCap project does not have repeating instruments or longitudinal events,\n"
+     "then this may be caused by a bug in REDCap.", "etl/redcap-duplicate-record-id.md", True),
+    ("Unknown discharge disposition value «...» for barcode «...».", "etl/redcap-discharge-disposition.md", True),
+    ("To determine how long each saved question's cached result should stick around, we take the query's "
+     "average execution time and multiply that by whatever you input here. So if a query takes on average "
+     "2 minutes to run, and you input 10 for your multiplier, its cache entry will persist for 20 minutes.",
+     "metabase/stale-results.md", True),
+    ("ERROR Errors were encountered (n=1) during processing of: "
+     "['s3://dokku-stack-phi/covid19/results-scan-study/AAAAAAAA-2020-01-01-en.pdf']",
+     "return-of-results/pdf-generation-errors.md", True),
+    ("Dropped 2 REDCap records with duplicated barcodes: ['AAAAAAAA']",
+     "return-of-results/duplicated-barcodes-dropped.md", True),
+    ("read(4,  <unfinished ...>", "services/husky-musher-workers.md", True),
+    # facts section 4 (current code)
+    ("No identifier found for barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
+    ("Skipping record «42» with unknown sample barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
+    ("Skipping record «42» with unknown collection barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
+    ("Skipping record «42» because it has neither a sample barcode nor a collection barcode",
+     "etl/unknown-barcode.md", True),
+    ("Skipping results for sample without a known identifier «aaaaaaab»", "etl/unknown-barcode.md", True),
+    ("Skipping collected specimen with unknown barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
+    ("Skipping manifest record with unknown sample barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
+    ("Skipping kit with unknown barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
+    ("Skipping collected swab sample with unknown barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
+    (f"No sample found with identifier «{UUID_A}» or collection identifier «None»", "etl/sample-not-found.md", True),
+    (f"Aborting with error: {UUID_A}", "etl/sample-not-found.md", True),
+    ("Aborting with error: None", "etl/sample-not-found.md", True),
+    ("No sample with identifier «{specimen_identifier.uuid}» found.", "etl/sample-not-found.md", True),
+    (f"No sample with «{UUID_A}» found", "etl/sample-not-found.md", True),
+    ("Identifier found in invalid set «samples-haarvi»", "etl/presence-absence-invalid-set.md", True),
+    ("id3c[12345] id3c.db.session DEBUG: Rolling back to savepoint presence_absence group 4242",
+     "etl/presence-absence-invalid-set.md", True),
+    ("Sample identifier found in set «samples-haarvi», not {'samples'}", "etl/manifest-found-in-set.md", True),
+    ("Sample identifier found in set «samples-haarvi»,not {'samples'}", "etl/manifest-found-in-set.md", True),
+    ("Skipping record «42» because collection identifier found in set «samples», not  "
+     "{'collections-kiosks', 'collections-scan'}", "etl/manifest-found-in-set.md", True),
+    ("Specimen with unexpected «collections-clia-compliance» barcode «aaaaaaaa»",
+     "etl/fhir-unexpected-barcode-set.md", True),
+    ("Skipping specimen with unexpected «collections-clia-compliance» barcode «aaaaaaaa»",
+     "etl/fhir-unexpected-barcode-set.md", True),
+    ("More than one sample matching sample and/or collection barcodes: [Record(id=1, identifier=None, "
+     "collection_identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', encounter_id=2)]",
+     "etl/manifest-more-than-one-sample.md", True),
+    ("Unknown discharge disposition value «96» for barcode «aaaaaaaa».", "etl/redcap-discharge-disposition.md", True),
+    ("Exception: Duplicate barcodes detected in project 12345: 'SCAN English'", "linelists/linelist-failed.md", True),
+    # alert texts where the guide has no log line
+    ("/opt/backoffice/bin/wa-doh-linelists/generate", "linelists/linelist-failed.md", True),
+    ("metabase.service: Main process exited, code=exited, status=1/FAILURE", "metabase/metabase-down.md", True),
+    ("metabase.service: Failed with result 'exit-code'.", "metabase/metabase-down.md", True),
+    ("GET /metabase/ 502 Bad Gateway", "metabase/metabase-down.md", True),
+    ("ERROR: canceling statement due to user request", "metabase/slow-queries.md", True),
+    ("CACHE TIME-TO-LIVE (TTL) MULTIPLIER", "metabase/stale-results.md", True),
+    ('"investigatorId": "BAT-049A"', "results/investigate-plate.md", True),
+    ("Plate BAT-049A was swapped: new samples were created and the results reattached to them",
+     "results/plate-swapped.md", True),
+    ("Sample aaaaaaaa was retroactively failed; the plate was re-pushed with its results marked Fail",
+     "results/sample-retroactively-failed.md", True),
+    ("Presence Absence Results Exist for a Sample Marked as never-tested", "results/never-tested-results.md", True),
+    ("Labels of the wrong collection set were used at the SCAN in-person enrollment event",
+     "barcodes/wrong-collection-set.md", True),
+    ("Asymptomatic Kiosk collection labels used instead of SCAN STAVE labels", "barcodes/wrong-collection-set.md", True),
+    ("sfs-switchboard.service: Failed with result 'exit-code'.", "services/sfs-switchboard.md", True),
+    ("scan-switchboard.service: Main process exited, code=exited, status=1/FAILURE", "services/sfs-switchboard.md", True),
+    ("uWSGI workers available for husky-musher: 0", "services/husky-musher-workers.md", True),
+]
+
+# lunr's English stop words: the search index drops them, so a query needs only the other tokens.
+STOP_WORDS = set("""a able about across after all almost also am among an and any are as at be because been
+but by can cannot could dear did do does either else ever every for from get got had has have he her hers
+him his how however i if in into is it its just least let like likely may me might most must my neither no
+nor not of off often on only or other our own rather said say says she should since so some than that the
+their them then there these they this tis to too twas us wants was we were what when where which while who
+whom why will with would yet you your""".split())
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def page_files() -> list[Path]:
+    return sorted(DOCS.rglob("*.md"))
+
+
+def relpath(path: Path) -> str:
+    return path.relative_to(DOCS).as_posix()
+
+
+def problem_pages() -> list[Path]:
+    return [p for p in page_files() if relpath(p) not in NOT_PROBLEMS]
+
+
+def front_matter(path: Path) -> tuple[dict, str]:
+    text = path.read_text(encoding="utf-8")
+    m = re.match(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", text, re.S)
+    if not m:
+        return {}, text
+    return (yaml.safe_load(m.group(1)) or {}), text[m.end():]
+
+
+FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+-]*)")
+INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>[^"]+)"\s*$')
+
+
+def fences(markdown: str):
+    """(language, [body lines], first line number) of every fenced block."""
+    lines = markdown.split("\n")
+    i = 0
+    while i < len(lines):
+        m = FENCE.match(lines[i])
+        if m:
+            mark = m["fence"]
+            body, start = [], i + 1
+            i += 1
+            while i < len(lines) and not re.match(rf"^\s*{re.escape(mark[0])}{{{len(mark)},}}\s*$", lines[i]):
+                body.append(lines[i])
+                i += 1
+            yield m["lang"].lower(), body, start
+        i += 1
+
+
+def includes(markdown: str) -> list[tuple[int, str]]:
+    return [(n, m["path"]) for n, line in enumerate(markdown.split("\n")) if (m := INCLUDE.match(line))]
+
+
+def url_of(rel: str) -> str:
+    return rel[: -len(".md")] + "/" if rel != "index.md" else ""
+
+
+def tokens(text: str, separator: str) -> list[str]:
+    return [t for t in re.split(separator, text.lower()) if t]
+
+
+# ---------------------------------------------------------------- the build
+
+
+@pytest.fixture(scope="session")
+def build(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("site")
+    return dest, run_build(dest)
+
+
+@pytest.fixture(scope="session")
+def site(build):
+    dest, proc = build
+    if proc.returncode != 0:
+        pytest.fail(f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}")
+    return dest
+
+
+@pytest.fixture(scope="session")
+def search_index(site):
+    return json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+
+
+def test_site_builds_strictly_without_warnings(build):
+    dest, proc = build
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert warnings(proc) == []
+    assert (dest / "index.html").is_file()
+    assert (dest / "search" / "search_index.json").is_file()
+
+
+@pytest.mark.parametrize("heading,page,title", GUIDE_TOC, ids=[t[1] for t in GUIDE_TOC])
+def test_every_guide_problem_has_its_page(site, heading, page, title):
+    built = site / url_of(page) / "index.html"
+    assert built.is_file(), f"{heading}: {built} not built"
+    h1 = re.search(r"<h1[^>]*>(.*?)</h1>", built.read_text(encoding="utf-8"), re.S)
+    assert h1, f"{page} has no <h1>"
+    text = html.unescape(re.sub(r"<[^>]+>", "", h1.group(1))).replace("¶", "").strip()
+    assert title in text, f"{heading}: page title {text!r} lacks {title!r}"
+
+
+def test_index_lists_every_problem_page():
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    for _, page, _ in GUIDE_TOC:
+        assert f"]({page})" in index, f"index.md does not link {page}"
+
+
+# ---------------------------------------------------------------- search
+
+
+def test_separator_splits_identifiers_and_guillemets(search_index):
+    separator = search_index["config"]["separator"]
+    assert tokens("receiving.presence_absence", separator) == ["receiving", "presence", "absence"]
+    assert tokens("«collections-haarvi»", separator) == ["collections", "haarvi"]
+    assert tokens("receiving.manifest", separator) == ["receiving", "manifest"]
+    assert tokens("'samples' {x} [Record(id=1)] \"q\"", separator) == ["samples", "x", "record", "id", "1", "q"]
+    assert tokens("SampleNotFoundError", separator) == ["samplenotfounderror"]
+
+
+def page_tokens(search_index: dict, page: str) -> set[str]:
+    separator = search_index["config"]["separator"]
+    url = url_of(page)
+    found: set[str] = set()
+    for doc in search_index["docs"]:
+        if doc["location"] == url or doc["location"].startswith(url + "#"):
+            text = re.sub(r"<[^>]+>", " ", doc["title"] + " " + doc["text"])
+            found |= set(tokens(text, separator))
+    assert found, f"{page} is not in the search index"
+    return found
+
+
+@pytest.mark.parametrize("message,page,_", MESSAGES, ids=[f"{i}:{m[1]}" for i, m in enumerate(MESSAGES)])
+def test_search_finds_each_message_on_its_page(search_index, message, page, _):
+    separator = search_index["config"]["separator"]
+    wanted = {t for t in tokens(message, separator) if t not in STOP_WORDS}
+    missing = wanted - page_tokens(search_index, page)
+    assert not missing, f"{page} lacks {sorted(missing)} of {message!r}"
+
+
+def test_search_finds_error_class_names(search_index):
+    assert "samplenotfounderror" in page_tokens(search_index, "etl/sample-not-found.md")
+    assert "assertionerror" in page_tokens(search_index, "etl/presence-absence-invalid-set.md")
+
+
+# ---------------------------------------------------------------- triage patterns
+
+
+def all_patterns() -> dict[str, list[re.Pattern]]:
+    return {relpath(p): [re.compile(x) for x in (front_matter(p)[0].get("errors") or [])] for p in page_files()}
+
+
+@pytest.mark.parametrize("message,page,mapped", MESSAGES, ids=[f"{i}:{m[1]}" for i, m in enumerate(MESSAGES)])
+def test_each_message_line_maps_to_its_page_only(message, page, mapped):
+    patterns = all_patterns()
+    hits_for_page = 0
+    for line in message.split("\n"):
+        pages = {rel for rel, pats in patterns.items() if any(p.search(line) for p in pats)}
+        assert pages <= {page}, f"{line!r} maps to {sorted(pages)}"
+        hits_for_page += bool(pages)
+    if mapped:
+        assert hits_for_page, f"no pattern of {page} matches {message!r}"
+
+
+@pytest.mark.parametrize("path", problem_pages(), ids=relpath)
+def test_problem_page_has_errors_matching_its_shown_lines(path):
+    meta, body = front_matter(path)
+    errors = meta.get("errors")
+    assert errors, f"{relpath(path)} has no errors: patterns"
+    shown = [line for lang, lines, _ in fences(body) if lang in ("text", "") for line in lines]
+    for pattern in errors:
+        rx = re.compile(pattern)
+        assert any(rx.search(line) for line in shown), f"{relpath(path)}: {pattern!r} matches no line it shows"
+
+
+# ---------------------------------------------------------------- page conventions
+
+
+@pytest.mark.parametrize("path", page_files(), ids=relpath)
+def test_no_inline_code_fence(path):
+    _, body = front_matter(path)
+    for lang, lines, start in fences(body):
+        if lang in CODE_LANGUAGES:
+            content = [line for line in lines if line.strip()]
+            assert content and all(INCLUDE.match(line) for line in content), (
+                f"{relpath(path)}:{start}: a ```{lang} fence holds code instead of only a --8<-- include"
+            )
+
+
+@pytest.mark.parametrize("path", page_files(), ids=relpath)
+def test_includes_name_existing_snippets(path):
+    for _, include in includes(path.read_text(encoding="utf-8")):
+        assert include.startswith("snippets/"), f"{relpath(path)} includes {include} from outside snippets/"
+        assert (REPO / include).is_file(), f"{relpath(path)} includes missing {include}"
+
+
+def test_every_snippet_is_included_by_a_page():
+    included = {inc for p in page_files() for _, inc in includes(p.read_text(encoding="utf-8"))}
+    files = {f.relative_to(REPO).as_posix() for f in SNIPPETS.rglob("*") if f.suffix in (".sql", ".sh")}
+    assert files - included == set()
+
+
+def is_write(snippet_path: str) -> bool:
+    head = (REPO / snippet_path).read_text(encoding="utf-8").split("\n")[:40]
+    return any(re.match(r"^\s*(--|#)\s*effect:\s*write\b", line) for line in head)
+
+
+@pytest.mark.parametrize("path", page_files(), ids=relpath)
+def test_danger_admonition_precedes_every_write_include(path):
+    lines = path.read_text(encoding="utf-8").split("\n")
+    previous = 0
+    for n, include in includes("\n".join(lines)):
+        if is_write(include):
+            between = lines[previous:n]
+            assert any(re.match(r"^\s*!!! danger\b", line) for line in between), (
+                f"{relpath(path)}:{n + 1}: no '!!! danger' before the write snippet {include}"
+            )
+        previous = n + 1
+
+
+@pytest.mark.parametrize("path", page_files(), ids=relpath)
+def test_tags_are_allowed(path):
+    tags = front_matter(path)[0].get("tags") or []
+    assert set(tags) <= ALLOWED_TAGS, f"{relpath(path)}: tags {sorted(set(tags) - ALLOWED_TAGS)} not allowed"
+
+
+@pytest.mark.parametrize("path", problem_pages(), ids=relpath)
+def test_problem_page_has_template_sections(path):
+    _, body = front_matter(path)
+    heads = re.findall(r"^## (.+)$", body, re.M)
+    assert heads[:4] == ["What you see", "What it means", "Fix", "Escalate"], f"{relpath(path)}: {heads}"
+    fix = body.split("## Fix", 1)[1].split("\n## ", 1)[0]
+    first = next((line for line in fix.split("\n") if line.strip()), "")
+    assert re.match(r"^1\.\s+\S", first), f"{relpath(path)}: ## Fix does not start with step 1: {first!r}"
+
+
+@pytest.mark.parametrize("path", problem_pages(), ids=relpath)
+def test_problem_page_snippet_exists(path):
+    """`snippet:` (what triage offers) names exactly one snippet file."""
+    meta, _ = front_matter(path)
+    snippet = meta.get("snippet")
+    if not snippet:
+        return
+    matches = [f for f in SNIPPETS.rglob("*") if f.stem == snippet and f.suffix in (".sql", ".sh")]
+    assert len(matches) == 1, f"{relpath(path)}: snippet {snippet!r} not found"
+
+
+def test_people_are_named_only_on_the_contacts_page(site, search_index):
+    names = re.compile(r"\b(" + "|".join(PEOPLE) + r")\b")
+    sources = [p for p in page_files() if relpath(p) != "contacts.md"]
+    sources += [f for f in SNIPPETS.rglob("*") if f.is_file()]
+    sources += [REPO / "mkdocs.yml"]
+    built = [f for f in site.rglob("*.html") if "contacts" not in f.relative_to(site).parts]
+    for f in sources + built:
+        hit = names.search(f.read_text(encoding="utf-8", errors="replace"))
+        assert not hit, f"{f} names {hit.group(0)}"
+    for doc in search_index["docs"]:
+        if not doc["location"].startswith("contacts/"):
+            hit = names.search(doc["title"] + " " + doc["text"])
+            assert not hit, f"search entry {doc['location']} names {hit.group(0)}"
+    assert all(name in (DOCS / "contacts.md").read_text(encoding="utf-8") for name in PEOPLE)
+
+
+def test_contacts_has_an_anchor_for_every_role_the_pages_link():
+    contacts = (DOCS / "contacts.md").read_text(encoding="utf-8")
+    anchors = set(re.findall(r"\{#([\w-]+)\}", contacts))
+    for p in page_files():
+        for anchor in re.findall(r"contacts\.md#([\w-]+)", p.read_text(encoding="utf-8")):
+            assert anchor in anchors, f"{relpath(p)} links contacts.md#{anchor}, which does not exist"
+
+
+def test_org_links_are_marked():
+    org = re.compile(r"\]\((https://(?:seattle-flu-study\.slack\.com|backoffice\.seattleflu\.org|"
+                     r"github\.com/seattleflu/(?:backoffice|id3c-customizations|documentation))[^)]*)\)")
+    for p in page_files():
+        text = p.read_text(encoding="utf-8")
+        for m in org.finditer(text):
+            after = text[m.end(): m.end() + 40]
+            assert "(needs org access)" in after, f"{relpath(p)}: {m.group(1)} is not marked (needs org access)"
