@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +22,9 @@ DEFAULT_STEP_TIMEOUT = 3600.0
 URL = "https://www.python.org/ftp/python/{v}/Python-{v}.tgz"
 PATCH = Path(__file__).resolve().parents[2] / "patches" / "python-3.6-posixmodule-big-sur.patch"
 DEPLOYMENT_TARGET = "11.0"
-# Variables that would make the new interpreter or the build pick up the caller's Python.
-SCRUB = ("PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV", "__PYVENV_LAUNCHER__", "PYTHONSTARTUP")
+# Variables that would make the build or its ensurepip pick up the caller's Python or pip setup.
+SCRUB = ("PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV", "__PYVENV_LAUNCHER__", "PYTHONSTARTUP",
+         "PIP_REQUIRE_VIRTUALENV", "PIP_USER")
 
 
 def default_cache() -> Path:
@@ -57,6 +59,11 @@ class Options:
 
     @property
     def tarball_name(self) -> str:
+        """The official name, or the mirror URL's file name (its checksum then needs --sha256)."""
+        if self.url:
+            name = Path(urllib.parse.urlparse(self.url).path).name
+            if name:
+                return name
         return f"Python-{self.version}.tgz"
 
     @property

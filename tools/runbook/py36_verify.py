@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,9 +50,12 @@ def _judge(proc_rc: int | None, out: str, err: str) -> tuple[bool, str]:
 
 
 def _run(python: Path, code: str) -> tuple[int | None, str, str]:
+    # An empty working folder: `-c` puts it first on sys.path, and a crash may leave a core.
     try:
-        done = subprocess.run([str(python), "-c", code], capture_output=True, text=True,
-                              timeout=TIMEOUT, env=child_env({}), stdin=subprocess.DEVNULL)
+        with tempfile.TemporaryDirectory(prefix="py36-verify-") as cwd:
+            done = subprocess.run([str(python), "-c", code], capture_output=True, text=True,
+                                  timeout=TIMEOUT, env=child_env({}), stdin=subprocess.DEVNULL,
+                                  cwd=cwd)
     except subprocess.TimeoutExpired:
         return None, "", ""
     except OSError as exc:

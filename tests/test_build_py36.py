@@ -1,0 +1,592 @@
+"""`runbook build-py36` without a Mac or the network.
+
+Three layers: the plan on a simulated Big Sur (fake `uname`, `sw_vers`, `xcrun`, `brew` first
+on PATH); the posixmodule patch against the real first 30 lines of 3.6.13's posixmodule.c; and
+whole builds of a synthetic source tarball whose configure and Makefile record what they were
+given and install a stand-in python3.6 that can fail the ways real builds fail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import shutil
+import stat
+import subprocess
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from runbook import py36_causes, py36_source
+from runbook.py36 import build_cmd, failed_tests
+from runbook.py36_host import FORMULAE, probe
+from runbook.py36_plan import PATCH, Options, describe, make_plan
+from runbook.py36_run import run
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "py36_fixtures"
+POSIX_HEAD = FIXTURES / "posixmodule-3.6.13-head.c"
+PAGE = ROOT / "docs" / "software" / "python36-big-sur.md"
+
+
+def write_exe(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return path
+
+
+# --- a simulated Big Sur --------------------------------------------------------------------
+
+
+@pytest.fixture
+def bigsur(tmp_path, monkeypatch):
+    """Fake macOS commands first on PATH; returns a namespace to tweak and read them."""
+    bin_dir, opt, sdk = tmp_path / "fakebin", tmp_path / "brew" / "opt", tmp_path / "sdk"
+    sdk.mkdir(parents=True)
+    write_exe(bin_dir / "uname", '#!/bin/sh\ncase "$1" in -s) echo Darwin;; '
+              '-m) echo "${FAKE_MACHINE:-x86_64}";; *) echo Darwin;; esac\n')
+    write_exe(bin_dir / "sw_vers", '#!/bin/sh\necho "${FAKE_MACOS:-11.4}"\n')
+    write_exe(bin_dir / "xcrun", f'#!/bin/sh\ncase "$1" in --show-sdk-path) echo {sdk};;\n'
+              '--find) [ -z "$FAKE_NO_PROFDATA" ] && echo /Library/Developer/CommandLineTools/'
+              'usr/bin/llvm-profdata || exit 1;;\n*) exit 1;; esac\n')
+    write_exe(bin_dir / "brew", f'#!/bin/sh\nrecord="{tmp_path}/brew.calls"\necho "$@" >> "$record"\n'
+              f'case "$1" in --prefix) echo "{opt}/$2";;\n'
+              f'install) shift; for f in "$@"; do mkdir -p "{opt}/$f"; done;;\n'
+              'esac\n')
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    for formula in FORMULAE:
+        (opt / formula).mkdir(parents=True)
+
+    class Mac:
+        pass
+
+    mac = Mac()
+    mac.opt, mac.sdk, mac.bin, mac.calls = opt, sdk, bin_dir, tmp_path / "brew.calls"
+    return mac
+
+
+def plan_for(tmp_path, **kw):
+    options = Options(prefix=tmp_path / "prefix", cache=tmp_path / "cache", **kw)
+    host = probe(options.any_platform, options.optimizations, options.install_deps,
+                 options.openssl_prefix)
+    return make_plan(options, host)
+
+
+def test_bigsur_configure_flags_come_from_brew_prefix(bigsur, tmp_path):
+    plan = plan_for(tmp_path)
+    assert [c.name for c in plan.host.checks if not c.ok] == []
+    configure = plan.step("configure")
+    assert configure.argv == ["./configure", f"--prefix={tmp_path / 'prefix'}",
+                              "--with-ensurepip", "--enable-optimizations"]
+    order = ["openssl@1.1", "bzip2", "readline", "sqlite", "zlib", "xz", "ncurses"]
+    assert configure.env == {
+        "CC": "/usr/bin/clang",
+        "MACOSX_DEPLOYMENT_TARGET": "11.0",
+        "CFLAGS": f"-isysroot {bigsur.sdk}",
+        "CPPFLAGS": " ".join(f"-I{bigsur.opt}/{f}/include" for f in order),
+        "LDFLAGS": " ".join(f"-L{bigsur.opt}/{f}/lib" for f in order) + f" -isysroot {bigsur.sdk}",
+    }
+    assert "/usr/local/opt" not in "\n".join(describe(plan))
+    assert "openssl/" not in configure.env["CPPFLAGS"]  # openssl@1.1, never OpenSSL 3
+    # every build step sees the same variables (distutils checks MACOSX_DEPLOYMENT_TARGET)
+    for name in ("make", "test", "install"):
+        assert plan.step(name).env == configure.env
+    assert plan.step("make").argv == ["make", f"-j{os.cpu_count()}"]
+    assert plan.step("test").argv == ["make", "test"] and not plan.step("test").skipped
+    assert plan.step("install").argv == ["make", "altinstall"]
+    assert plan.step("patch").argv[:4] == ["patch", "-p1", "--forward", "--fuzz=0"]
+    assert plan.step("deps").skipped == "nothing missing"
+
+
+def test_options_change_the_plan(bigsur, tmp_path):
+    plan = plan_for(tmp_path, jobs=3, optimizations=False, tests=False)
+    assert plan.step("make").argv == ["make", "-j3"]
+    assert "--enable-optimizations" not in plan.step("configure").argv
+    assert plan.step("test").skipped == "--skip-tests"
+    assert "llvm-profdata" not in [c.name for c in plan.host.checks]
+
+    tree = tmp_path / "Python-3.6.13"
+    tree.mkdir()
+    plan = plan_for(tmp_path, source=tree)
+    assert plan.step("fetch").skipped and plan.step("extract").skipped
+    assert plan.step("configure").cwd == tree
+
+    plan = plan_for(tmp_path, version="3.6.15")
+    assert plan.step("fetch").argv[-1].endswith("/3.6.15/Python-3.6.15.tgz")
+    assert "54570b7e339e2cfd72b29c7e2fdb47c0b7b18b7412e61de5b463fc087c13b043" in plan.step(
+        "fetch").note
+
+    plan = plan_for(tmp_path, openssl_prefix="/opt/openssl-1.1")
+    assert plan.step("configure").env["CPPFLAGS"].startswith("-I/opt/openssl-1.1/include ")
+
+
+def test_missing_formulae_print_the_command_or_install_them(bigsur, tmp_path):
+    shutil.rmtree(bigsur.opt / "xz")
+    shutil.rmtree(bigsur.opt / "openssl@1.1")
+    plan = plan_for(tmp_path)
+    formulae = next(c for c in plan.host.checks if c.name == "formulae")
+    assert not formulae.ok and formulae.fatal
+    assert formulae.fix.startswith("brew install openssl@1.1 xz")
+    assert plan.step("deps").skipped.startswith("without --install-deps")
+
+    plan = plan_for(tmp_path, install_deps=True)
+    formulae = next(c for c in plan.host.checks if c.name == "formulae")
+    assert not formulae.fatal
+    assert plan.step("deps").argv == ["brew", "install", "openssl@1.1", "xz"]
+    assert not plan.step("deps").skipped
+
+
+@pytest.mark.parametrize("machine, macos, words", [
+    ("arm64", "11.4", "Rosetta"),
+    ("x86_64", "12.6", "Big Sur (11.x)"),
+])
+def test_other_macs_need_any_platform(bigsur, tmp_path, monkeypatch, machine, macos, words):
+    monkeypatch.setenv("FAKE_MACHINE", machine)
+    monkeypatch.setenv("FAKE_MACOS", macos)
+    check = plan_for(tmp_path).host.checks[0]
+    assert check.name == "platform" and not check.ok and check.fatal
+    assert words in check.detail + check.fix
+    check = plan_for(tmp_path, any_platform=True).host.checks[0]
+    assert not check.ok and not check.fatal
+
+
+def test_llvm_profdata_is_checked_before_optimizing(bigsur, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_NO_PROFDATA", "1")
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which",
+                        lambda name, *a, **k: None if name == "llvm-profdata" else real_which(name))
+    check = next(c for c in plan_for(tmp_path).host.checks if c.name == "llvm-profdata")
+    assert not check.ok and check.fatal and "--no-optimizations" in check.fix
+
+
+def test_dry_run_prints_everything_and_runs_nothing(bigsur, tmp_path):
+    shutil.rmtree(bigsur.opt / "xz")
+    result = CliRunner().invoke(build_cmd, [
+        "--dry-run", "--prefix", str(tmp_path / "prefix"), "--cache", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "FAIL formulae: missing: xz" in out and "fix: brew install xz" in out
+    assert f"CPPFLAGS='-I{bigsur.opt}/openssl@1.1/include" in out
+    assert "MACOSX_DEPLOYMENT_TARGET=11.0" in out and "CC=/usr/bin/clang" in out
+    assert "./configure --prefix=" in out and "make altinstall" in out
+    assert "brew install xz" in out
+    assert not (tmp_path / "cache").exists() and not (tmp_path / "prefix").exists()
+    assert "install" not in bigsur.calls.read_text()  # only `brew --prefix` probes ran
+
+
+def test_linux_plan_with_any_platform(tmp_path):
+    if os.uname().sysname == "Darwin":
+        pytest.skip("checks the non-macOS plan")
+    plan = plan_for(tmp_path, any_platform=True, openssl_prefix="/opt/ssl11")
+    env = plan.step("configure").env
+    assert "CC" not in env and "MACOSX_DEPLOYMENT_TARGET" not in env
+    assert env["CPPFLAGS"] == "-I/opt/ssl11/include"
+    assert env["LDFLAGS"] == "-L/opt/ssl11/lib -Wl,-rpath,/opt/ssl11/lib"
+    assert plan_for(tmp_path).host.checks[0].fatal  # without --any-platform
+
+
+# --- the patch ------------------------------------------------------------------------------
+
+CONTEXT_13_30 = """\
+#ifdef __APPLE__
+   /*
+    * Step 1 of support for weak-linking a number of symbols existing on
+    * OSX 10.4 and later, see the comment in the #ifdef __APPLE__ block
+    * at the end of this file for more information.
+    */
+#  pragma weak lchown
+#  pragma weak statvfs
+#  pragma weak fstatvfs
+
+#endif /* __APPLE__ */
+
+#define PY_SSIZE_T_CLEAN
+
+#include "Python.h"
+#include "structmember.h"
+#ifndef MS_WINDOWS
+#include "posixmodule.h"
+"""
+
+GUIDE_HUNK = """\
+diff --git a/Modules/posixmodule.c b/Modules/posixmodule.c
+index 776a3d2..3b91180 100644
+--- a/Modules/posixmodule.c
++++ b/Modules/posixmodule.c
+@@ -19,7 +19,10 @@
+ #  pragma weak lchown
+ #  pragma weak statvfs
+ #  pragma weak fstatvfs
+-
++#include <sys/types.h>
++#include <sys/socket.h>
++#include <sys/uio.h>
++#include <copyfile.h>
+ #endif /* __APPLE__ */
+ #define PY_SSIZE_T_CLEAN
+"""
+
+
+@pytest.fixture
+def posix_tree(tmp_path):
+    tree = tmp_path / "Python-3.6.13"
+    (tree / "Modules").mkdir(parents=True)
+    shutil.copy(POSIX_HEAD, tree / "Modules" / "posixmodule.c")
+    return tree
+
+
+def test_fixture_holds_lines_13_to_30_of_posixmodule():
+    lines = POSIX_HEAD.read_text().splitlines(keepends=True)
+    assert len(lines) == 30
+    assert "".join(lines[12:30]) == CONTEXT_13_30
+
+
+def test_patch_applies_at_offset_0_fuzz_0_and_once(posix_tree):
+    messages = []
+    assert py36_source.apply_patch(posix_tree, PATCH, messages.append) == "applied"
+    said = "\n".join(messages)
+    assert "offset" not in said.lower() and "fuzz" not in said.lower(), said
+    patched = (posix_tree / "Modules" / "posixmodule.c").read_text().splitlines()
+    assert patched[18:28] == [
+        "#  pragma weak lchown", "#  pragma weak statvfs", "#  pragma weak fstatvfs",
+        "#include <sys/types.h>", "#include <sys/socket.h>", "#include <sys/uio.h>",
+        "#include <copyfile.h>", "#endif /* __APPLE__ */", "", "#define PY_SSIZE_T_CLEAN"]
+    before = (posix_tree / "Modules" / "posixmodule.c").read_bytes()
+    assert py36_source.apply_patch(posix_tree, PATCH, messages.append) == "already applied"
+    assert (posix_tree / "Modules" / "posixmodule.c").read_bytes() == before
+    assert not list(posix_tree.rglob("*.rej")) and not list(posix_tree.rglob("*.orig"))
+
+
+def test_git_apply_accepts_the_patch(posix_tree):
+    if not shutil.which("git"):
+        pytest.skip("git not installed")
+    done = subprocess.run(["git", "apply", "--check", "-v", str(PATCH)], cwd=posix_tree,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_guides_hunk_needs_fuzz_and_ours_does_not(posix_tree, tmp_path):
+    guide = tmp_path / "guide.patch"
+    guide.write_text(GUIDE_HUNK)
+    strict = subprocess.run(["patch", "-p1", "--dry-run", "--fuzz=0", "-i", str(guide)],
+                            cwd=posix_tree, capture_output=True, text=True)
+    assert strict.returncode != 0  # as printed, it only applies fuzzed
+
+
+def test_a_file_without_the_context_stops_with_the_patch_output(posix_tree):
+    target = posix_tree / "Modules" / "posixmodule.c"
+    target.write_text("/* CPython 3.9 */\n#define PY_SSIZE_T_CLEAN\n" + "\n" * 40)
+    with pytest.raises(py36_source.SourceError) as caught:
+        py36_source.apply_patch(posix_tree, PATCH, lambda m: None)
+    message = str(caught.value)
+    assert "does not apply with fuzz 0" in message and "posixmodule.c" in message
+    assert "FAILED" in message or "failed" in message.lower()  # patch's own words follow
+    assert target.read_text().startswith("/* CPython 3.9 */")
+    assert not list(posix_tree.rglob("*.rej"))
+
+
+# --- whole builds of a synthetic source -----------------------------------------------------
+
+CONFIGURE = r"""#!/bin/bash
+# records its arguments and flags; fails on request with a given log line
+{ printf '%s\n' "$@"; echo "CPPFLAGS=$CPPFLAGS"; echo "LDFLAGS=$LDFLAGS"; echo "CC=$CC"; } \
+  > configure.args
+for arg in "$@"; do case "$arg" in --prefix=*) echo "PREFIX=${arg#--prefix=}" > prefix.mk;; esac; done
+echo "checking for gcc... gcc"
+if [ -n "$FAKE_CONFIGURE_FAIL" ]; then echo "configure: error: $FAKE_CONFIGURE_FAIL"; exit 1; fi
+echo "creating Makefile"
+"""
+
+MAKEFILE = """\
+include prefix.mk
+all:
+\t@echo "gcc -c Modules/posixmodule.c"
+\t@echo "make flags: $(MAKEFLAGS)" > make.flags
+\t@if [ -n "$$FAKE_MAKE_LOG" ]; then echo "$$FAKE_MAKE_LOG"; fi
+\t@if [ "$$FAKE_HANG" = make ]; then sleep 60; fi
+\t@test -z "$$FAKE_MAKE_FAIL"
+test:
+\t@echo "0:00:01 load avg: 0.52 [101/405] test_faulthandler"
+\t@if [ "$$FAKE_HANG" = test ]; then sleep 60; fi
+\t@if [ -n "$$FAKE_TEST_FAIL" ]; then printf '%s\\n' "== Tests result: FAILURE ==" "" \\
+\t  "403 tests OK." "" "2 tests failed:" "    test_ssl test_urllib2net" "" \\
+\t  "Total duration: 12 min"; exit 2; fi
+\t@echo "== Tests result: SUCCESS =="
+altinstall:
+\t@if [ -n "$$FAKE_INSTALL_LOG" ]; then echo "$$FAKE_INSTALL_LOG"; exit 1; fi
+\tmkdir -p $(PREFIX)/bin
+\tcp python3.6.stand-in $(PREFIX)/bin/python3.6
+\tchmod +x $(PREFIX)/bin/python3.6
+"""
+
+STAND_IN = r"""#!/bin/bash
+# a stand-in python3.6: answers the verification step's questions
+code="$2"
+for m in $FAKE_MISSING; do
+  if [[ "$code" == "import $m"* ]]; then
+    echo "ModuleNotFoundError: No module named '_$m'" >&2; exit 1; fi
+done
+case "$code" in
+  *sys.version_info*) echo "3.6.13";;
+  "import ssl"*) echo "${FAKE_SSL_VERSION:-OpenSSL 1.1.1k  25 Mar 2021}";;
+  "import ctypes") if [ -n "$FAKE_SEGV" ]; then ulimit -c 0; kill -SEGV $$; fi; echo imported;;
+  *) echo imported;;
+esac
+"""
+
+
+def synthetic_tarball(path: Path, top: str = "Python-3.6.13") -> Path:
+    files = {"configure": (CONFIGURE, 0o755), "Makefile": (MAKEFILE, 0o644),
+             "python3.6.stand-in": (STAND_IN, 0o755),
+             "Modules/posixmodule.c": (POSIX_HEAD.read_text(), 0o644)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as archive:
+        for name, (text, mode) in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"{top}/{name}")
+            info.size, info.mode, info.mtime = len(data), mode, int(time.time())
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.fixture
+def synthetic(tmp_path, monkeypatch):
+    for var in ("FAKE_HANG", "FAKE_TEST_FAIL", "FAKE_SEGV", "FAKE_MISSING", "FAKE_MAKE_LOG",
+                "FAKE_MAKE_FAIL", "FAKE_CONFIGURE_FAIL", "FAKE_INSTALL_LOG", "FAKE_SSL_VERSION"):
+        monkeypatch.delenv(var, raising=False)
+    tarball = synthetic_tarball(tmp_path / "in" / "Python-3.6.13-synthetic.tgz")
+    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    base = ["--prefix", str(tmp_path / "prefix"), "--cache", str(tmp_path / "cache"),
+            "--any-platform", "--no-optimizations", "--step-timeout", "20"]
+
+    def build(*args, source=True, env=None):
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        extra = ["--source", str(tarball), "--sha256", digest] if source else []
+        started = time.monotonic()
+        result = CliRunner().invoke(build_cmd, [*base, *extra, *args])
+        result.seconds = time.monotonic() - started
+        for key in env or {}:
+            monkeypatch.delenv(key)
+        return result
+
+    build.tmp, build.tarball, build.digest = tmp_path, tarball, digest
+    build.tree = tmp_path / "cache" / "build" / "Python-3.6.13"
+    build.logs = tmp_path / "cache" / "logs"
+    return build
+
+
+needs_posix = pytest.mark.skipif(os.name != "posix" or not shutil.which("make")
+                                 or not shutil.which("patch"), reason="needs make and patch")
+
+
+@needs_posix
+def test_synthetic_build_runs_every_step(synthetic):
+    result = synthetic("--jobs", "2")
+    assert result.exit_code == 0, result.output
+    tree = synthetic.tree
+    args = (tree / "configure.args").read_text().splitlines()
+    assert args[:2] == [f"--prefix={synthetic.tmp / 'prefix'}", "--with-ensurepip"]
+    assert "-j2" in (tree / "make.flags").read_text() or "j2" in (tree / "make.flags").read_text()
+    assert "#include <copyfile.h>" in (tree / "Modules" / "posixmodule.c").read_text()
+    for step in ("fetch", "extract", "patch", "configure", "make", "test", "install", "verify"):
+        assert (synthetic.logs / f"{step}.log").exists(), step
+    assert "test_faulthandler" in (synthetic.logs / "test.log").read_text()
+    assert "Python 3.6.13 is ready" in result.output
+    assert re.search(r"ssl\s+ok\s+OpenSSL 1\.1\.1k", result.output)
+    assert "Step times" in result.output
+
+    # the tree is already patched: building it in place skips the patch
+    again = CliRunner().invoke(build_cmd, [
+        "--source", str(tree), "--prefix", str(synthetic.tmp / "prefix"),
+        "--cache", str(synthetic.tmp / "cache"), "--any-platform", "--no-optimizations",
+        "--skip-tests"])
+    assert again.exit_code == 0, again.output
+    assert "already applied" in again.output
+
+
+@needs_posix
+def test_checksum_mismatch_deletes_the_download_and_extracts_nothing(synthetic):
+    served = synthetic_tarball(synthetic.tmp / "mirror" / "Python-3.6.13.tgz")
+    result = synthetic("--url", served.as_uri(), source=False)
+    assert result.exit_code == 1, result.output
+    assert "sha256 mismatch for Python-3.6.13.tgz" in result.output
+    assert "614950d3d54f6e78dac651b49c64cfe2ceefea5af3aff3371a9e4b27a53b2669" in result.output
+    assert not (synthetic.tmp / "cache" / "downloads" / "Python-3.6.13.tgz").exists()
+    assert not (synthetic.tmp / "cache" / "build").exists()
+
+    # a local tarball with a wrong --sha256 stops too, but the user's file is kept
+    result = CliRunner().invoke(build_cmd, [
+        "--source", str(synthetic.tarball), "--sha256", "0" * 64, "--any-platform",
+        "--cache", str(synthetic.tmp / "cache"), "--prefix", str(synthetic.tmp / "prefix")])
+    assert result.exit_code == 1 and "sha256 mismatch" in result.output
+    assert synthetic.tarball.exists() and not (synthetic.tmp / "cache" / "build").exists()
+
+
+@needs_posix
+def test_a_good_download_is_verified_and_cached(synthetic):
+    served = synthetic_tarball(synthetic.tmp / "mirror" / "Python-3.6.13-mirror.tgz")
+    # an unofficial name: the checksum comes from --sha256
+    digest = hashlib.sha256(served.read_bytes()).hexdigest()
+    result = synthetic("--url", served.as_uri(), "--sha256", digest, "--skip-tests", source=False)
+    assert result.exit_code == 0, result.output
+    cached = synthetic.tmp / "cache" / "downloads" / "Python-3.6.13-mirror.tgz"
+    assert cached.exists()
+    assert f"sha256 {digest} verified" in (synthetic.logs / "fetch.log").read_text()
+    served.unlink()  # the second run uses the verified copy in the cache
+    result = synthetic("--url", served.as_uri(), "--sha256", digest, "--skip-tests", source=False)
+    assert result.exit_code == 0, result.output
+    assert "verifies" in (synthetic.logs / "fetch.log").read_text()
+    # a --sha256 contradicting the published one for an official name is refused
+    result = synthetic("--sha256", "1" * 64, "--dry-run", "--url",
+                       "https://mirror.example/Python-3.6.13.tgz", source=False)
+    assert result.exit_code != 0 and "differs from the published sha256" in result.output
+
+
+@needs_posix
+def test_failing_tests_are_listed_and_stop_only_when_strict(synthetic):
+    result = synthetic(env={"FAKE_TEST_FAIL": "1"})
+    assert result.exit_code == 0, result.output
+    assert "2 test(s) failed: test_ssl test_urllib2net" in result.output
+    assert (synthetic.tmp / "prefix" / "bin" / "python3.6").exists()
+
+    result = synthetic("--strict-tests", env={"FAKE_TEST_FAIL": "1"})
+    assert result.exit_code == 1
+    assert "FAILED at test: 2 test(s) failed (--strict-tests): test_ssl test_urllib2net" in (
+        result.output)
+
+
+@needs_posix
+def test_a_hung_step_is_stopped_by_the_timeout(synthetic):
+    result = synthetic("--step-timeout", "1.5", env={"FAKE_HANG": "make"})
+    assert result.exit_code == 1
+    assert "FAILED at make" in result.output and "no exit after 1.5s" in result.output
+    assert result.seconds < 15
+    assert "stopped: no exit after 1.5s" in (synthetic.logs / "make.log").read_text()
+
+
+@needs_posix
+def test_a_stall_in_test_faulthandler_is_explained(synthetic):
+    result = synthetic("--step-timeout", "1.5", env={"FAKE_HANG": "test"})
+    assert result.exit_code == 1
+    assert "Known cause (faulthandler-stall)" in result.output
+    assert "--skip-tests" in result.output
+
+
+@needs_posix
+def test_a_segfaulting_module_is_a_warning_with_its_cause(synthetic):
+    result = synthetic("--skip-tests", env={"FAKE_SEGV": "1"})
+    assert result.exit_code == 0, result.output
+    assert re.search(r"ctypes\s+warning\s+killed by SIGSEGV", result.output)
+    assert "Known cause (ctypes-libffi)" in result.output
+    assert "warning: ctypes: killed by SIGSEGV" in result.output
+
+
+@needs_posix
+def test_required_modules_fail_the_build_unless_allowed(synthetic):
+    result = synthetic("--skip-tests", env={"FAKE_MISSING": "ssl lzma"})
+    assert result.exit_code == 1
+    assert re.search(r"ssl\s+error\s+ModuleNotFoundError", result.output)
+    assert re.search(r"lzma\s+warning", result.output) and "brew install xz" in result.output
+    result = synthetic("--skip-tests", "--allow-missing", "ssl", env={"FAKE_MISSING": "ssl"})
+    assert result.exit_code == 0, result.output
+
+
+@needs_posix
+def test_ssl_must_be_openssl_1_1_on_macos(synthetic, bigsur):
+    result = synthetic("--skip-tests", "--install-deps", env={"FAKE_SSL_VERSION": "OpenSSL 3.1.4"})
+    assert result.exit_code == 1, result.output
+    assert "must link OpenSSL 1.1" in result.output
+
+
+@needs_posix
+def test_install_deps_runs_brew_install_on_bigsur(synthetic, bigsur):
+    shutil.rmtree(bigsur.opt / "xz")
+    result = synthetic("--skip-tests", "--install-deps")
+    assert result.exit_code == 0, result.output
+    assert "install xz" in bigsur.calls.read_text()
+    args = (synthetic.tree / "configure.args").read_text()
+    assert f"CPPFLAGS=-I{bigsur.opt}/openssl@1.1/include" in args
+    assert f"-I{bigsur.opt}/xz/include" in args
+
+
+SAMPLES = {
+    "sendfile": ("make", "./Modules/posixmodule.c:8382:19: error: implicit declaration of "
+                 "function 'sendfile' is invalid in C99 [-Werror,-Wimplicit-function-declaration]"),
+    "platform-triplet": ("configure", "internal configure error for the platform triplet, "
+                         "please file a bug report"),
+    "arm64": ("configure", "Unexpected output of 'arch' on OSX"),
+    "openssl3": ("make", "warning: openssl 0x00000000 is too old for _hashlib"),
+    "zlib-sysroot": ("install", "zipimport.ZipImportError: can't decompress data; "
+                     "zlib not available"),
+}
+
+
+@needs_posix
+@pytest.mark.parametrize("cause", sorted(SAMPLES))
+def test_known_causes_are_explained(synthetic, cause):
+    step, line = SAMPLES[cause]
+    env = {"configure": {"FAKE_CONFIGURE_FAIL": line},
+           "make": {"FAKE_MAKE_LOG": line, "FAKE_MAKE_FAIL": "1"},
+           "install": {"FAKE_INSTALL_LOG": line}}[step]
+    result = synthetic("--skip-tests", env=env)
+    assert result.exit_code == 1
+    assert f"FAILED at {step}" in result.output
+    assert f"Known cause ({cause})" in result.output
+    meaning = next(c for c in py36_causes.CAUSES if c.name == cause).meaning
+    assert meaning in result.output
+
+
+def test_every_cause_matches_its_lines_and_only_those():
+    lines = {name: line for name, (_, line) in SAMPLES.items()}
+    lines["sendfile-struct"] = ("./Modules/posixmodule.c:8402:24: error: variable has incomplete "
+                                "type 'struct sf_hdtr'")
+    lines["ctypes-libffi"] = "import ctypes: killed by SIGSEGV"
+    for name, line in lines.items():
+        found = [c.name for c, _ in py36_causes.match(line)]
+        assert found == [name.replace("-struct", "")], (name, found)
+    stall = "0:41:07 load avg: 1.9 [187/405] test_faulthandler"
+    assert py36_causes.match(stall) == []  # only when the step was stopped
+    assert [c.name for c, _ in py36_causes.match(stall, timed_out=True)] == ["faulthandler-stall"]
+
+
+def test_regrtest_summary_parsing():
+    text = ("== Tests result: FAILURE ==\n\n1 test failed:\n    test_socket\n\n"
+            "2 tests failed:\n    test_ssl\n    test_urllib2net\n\nTotal duration: 9 min\n")
+    assert failed_tests(text) == ["test_ssl", "test_urllib2net"]
+    again = text + "Re-running failed tests in verbose mode\n1 test failed again:\n    test_ssl\n"
+    assert failed_tests(again) == ["test_ssl"]
+    assert failed_tests("== Tests result: SUCCESS ==\n") == []
+
+
+def test_heartbeat_shows_progress_and_log_tail(tmp_path):
+    seen = []
+    result = run("slow", ["sh", "-c", "echo compiling _ssl; sleep 0.7"], tmp_path / "slow.log",
+                 {}, None, 10, seen.append, heartbeat=0.2)
+    assert result.ok and seen and "compiling _ssl" in seen[-1]
+
+
+def test_the_page_documents_every_option_and_cause():
+    if not PAGE.exists():
+        pytest.skip("page not written yet")
+    text = PAGE.read_text()
+    front = yaml.safe_load(text.split("---")[1])
+    assert front["tags"] == ["software", "shell"]
+    for option in build_cmd.params:
+        for flag in option.opts:
+            if flag.startswith("--"):
+                assert f"`{flag}" in text, flag
+    for cause in py36_causes.CAUSES:
+        assert f"`{cause.name}`" in text, cause.name
+    patterns = [re.compile(p) for p in front["errors"]]
+    for _, line in SAMPLES.values():
+        assert any(p.search(line) for p in patterns), line
+    assert '--8<-- "snippets/sh/software/build-python36.sh"' in text
+    assert not re.search(r"^\s*```(sh|bash|console|shell)\s*\n(?!\s*--8<--)", text, re.M)
