@@ -11,8 +11,9 @@ import os
 import shutil
 
 import pytest
-import scenario
 from psycopg.conninfo import conninfo_to_dict
+
+import scenario
 from requirements import need
 from stubs import run_snippet
 
@@ -61,17 +62,18 @@ def plate() -> dict:
     ]}
 
 
-def run_diff(db, tmp_path, psql_bin, old_id, new_id):
+def run_diff(db, tmp_path, psql_bin, old_id, new_id, paste=False):
     work = tmp_path / "tmp"
     work.mkdir(exist_ok=True)
     env = libpq_env(db.url) | {"OLD_ID": str(old_id), "NEW_ID": str(new_id), "TMPDIR": str(work)}
-    run = run_snippet(DIFF, tmp_path, env, path_before=(os.path.dirname(psql_bin),))
+    run = run_snippet(DIFF, tmp_path, env, path_before=(os.path.dirname(psql_bin),), paste=paste)
     assert list(work.iterdir()) == [], "the mktemp -d folder is removed"
     assert run.calls == []  # no stand-in involved: real psql, jq and diff
     return run
 
 
-def test_diff_shows_exactly_the_failed_result(id3c_db, psql_bin, jq, tmp_path):
+@pytest.mark.parametrize("paste", [False, True], ids=["file", "pasted"])
+def test_diff_shows_exactly_the_failed_result(id3c_db, psql_bin, jq, tmp_path, paste):
     old = plate()
     new = copy.deepcopy(old)
     new["samples"][1]["targetResults"][0]["targetStatus"] = "Fail"
@@ -82,7 +84,7 @@ def test_diff_shows_exactly_the_failed_result(id3c_db, psql_bin, jq, tmp_path):
         (json.dumps(old, separators=(",", ":"), ensure_ascii=True),),
     )[0]
     new_id = scenario.pa_document(id3c_db, new)
-    run = run_diff(id3c_db, tmp_path, psql_bin, old_id, new_id)
+    run = run_diff(id3c_db, tmp_path, psql_bin, old_id, new_id, paste=paste)
     assert run.returncode == 0, run.stderr
     assert [line for line in run.stdout.splitlines() if line[:2] in ("- ", "+ ")] == [
         '- .samples[BBBBBBBB].targetResults[COVID-19].targetStatus = "Detected"',

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from requirements import need
 from stubs import OUTPUTS, STUB_BIN, run_snippet
 
@@ -58,6 +59,20 @@ def test_show_metabase_state_running(tmp_path):
     assert "metabase/metabase:v0.41.2" in run.stdout
     journal = run.stdout.split("== the last 100 journal lines of metabase\n")[1].splitlines()
     assert journal == tail("journal-metabase.txt", 100)
+
+
+def test_pasted_snippet_behaves_like_the_file(tmp_path):
+    """Pasted into an interactive bash, the snippet makes the same calls and prints the same."""
+    env = MUSHER | {"STUB_STRACE_DIR": "musher-stuck"}
+    (tmp_path / "file").mkdir()
+    (tmp_path / "paste").mkdir()
+    as_file = run_snippet(MUSHER_FIND, tmp_path / "file", env)
+    pasted = run_snippet(MUSHER_FIND, tmp_path / "paste", env, paste=True)
+    assert pasted.returncode == as_file.returncode == 0, pasted.stderr
+    assert stuck_threads(pasted.stdout) == stuck_threads(as_file.stdout) == {(12702, 12702), (12703, 12710)}
+    assert len(pasted.calls) == len(as_file.calls) == 8
+    show = run_snippet(METABASE_SHOW, tmp_path, {"STUB_UNIT_STATE": "failed"}, paste=True)
+    assert show.returncode == 0 and "java.lang.OutOfMemoryError" in show.stdout
 
 
 def test_show_metabase_state_failed_keeps_going(tmp_path):

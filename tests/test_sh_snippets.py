@@ -18,16 +18,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from requirements import need
-from stubs import ROOT, STUB_BIN, run_snippet
 
+from requirements import need
 from runbook import catalog
+from stubs import ROOT, STUB_BIN, run_snippet
 
 TESTED = {
     "show-metabase-state": [
         "test_sh_services:test_show_metabase_state_running",
         "test_sh_services:test_show_metabase_state_failed_keeps_going",
         "test_sh_services:test_show_metabase_state_journal_lines",
+        "test_sh_services:test_pasted_snippet_behaves_like_the_file",
     ],
     "restart-metabase": [
         "test_sh_services:test_restart_metabase",
@@ -65,6 +66,7 @@ TESTED = {
         "test_sh_services:test_find_stuck_musher_workers_not_running",
         "test_sh_services:test_find_stuck_musher_workers_untraceable",
         "test_sh_services:test_find_stuck_musher_workers_real_processes",
+        "test_sh_services:test_pasted_snippet_behaves_like_the_file",
     ],
     "reload-husky-musher": [
         "test_sh_services:test_reload_and_restart_husky_musher",
@@ -166,7 +168,7 @@ def test_header_matches_body(snippet):
             assert f"${{{name}:?" in text, f"{name}: required parameter is not read with :?"
         for value in (param.example, param.default):
             if value not in (None, "") and param.pattern:
-                assert re.search(param.pattern, value), f"{name}: {value!r} fails {param.pattern}"
+                assert re.fullmatch(param.pattern, value), f"{name}: {value!r} fails {param.pattern}"
 
 
 def _code(text: str) -> str:
@@ -183,7 +185,7 @@ def test_missing_parameter_runs_nothing(snippet, name, tmp_path):
     env.pop(name)
     run = run_snippet(snippet.relpath, tmp_path, env, isolated=True)
     assert run.returncode != 0
-    assert f"{name}: {snippet.params[name].help}" in run.stderr or name in run.stderr
+    assert f"{name}: {snippet.params[name].help}" in run.stderr, run.stderr
     assert run.calls == [], "a command ran before the parameters were checked"
     assert "command not found" not in run.stderr
 
@@ -212,3 +214,31 @@ def test_pasting_a_failing_snippet_leaves_the_shell_open(snippet, tmp_path):
     assert "survived, errexit=." in run.stdout, run.stdout + run.stderr
     assert "event not found" not in run.stderr  # history expansion of a `!`
     assert "syntax error" not in run.stderr
+
+
+PROBES = ["0", "5", "0300", "-1", "1.5", "1e3", "abc", " 5", "5 x", "/opt/x", "opt/x", "./x",
+          "s3://bucket/key", "http://x", "yes", "YES", "2021-11-29", "2021-1-1", "29/11/2021",
+          "uwsgi@husky-musher", "a b", "$(touch /tmp/owned)", "x;y", "٣", "-", "*"]
+
+
+@pytest.mark.parametrize("snippet,name", PATTERNED, ids=lambda v: getattr(v, "id", v))
+def test_bash_rejects_what_the_header_rejects(snippet, name, tmp_path):
+    """The header's pattern and type (what the catalog and the page table say) are never looser
+    in the body: every probe the header rejects, the snippet refuses before running anything."""
+    base = valid_env(snippet.id, tmp_path)
+    for probe in PROBES:
+        try:
+            snippet.params[name].check(probe)
+            continue  # the header accepts it; the body may still refuse (a folder must exist)
+        except catalog.ParamError:
+            pass
+        run = run_snippet(snippet.relpath, tmp_path, base | {name: probe}, isolated=True)
+        assert run.returncode != 0 and name in run.stderr, f"{name}={probe!r}: {run.stderr}"
+        assert run.calls == [] and "command not found" not in run.stderr, f"{name}={probe!r}"
+    assert not Path("/tmp/owned").exists()
+
+
+@pytest.mark.parametrize("snippet", SH, ids=lambda s: s.id)
+def test_header_examples_bind(snippet):
+    """The catalog accepts the header's examples and defaults (the page's table shows them)."""
+    assert set(snippet.bind(snippet.examples())) == set(snippet.params)

@@ -4,6 +4,7 @@
 # tags: [shell, results]
 # params:
 #   LINELIST_DATE:
+#     type: date
 #     pattern: ^\d{4}-\d{2}-\d{2}$
 #     example: '2021-11-29'
 #     help: the day the linelist covers
@@ -13,11 +14,11 @@
 #     help: local folder, s3:// or ssh:// destination
 #   LINELIST_GENERATE:
 #     default: /opt/backoffice/bin/wa-doh-linelists/generate
-#     pattern: ^/
+#     pattern: ^/.*$
 #     help: the generate script of the backoffice checkout
 #   REDCAP_ENV_DIR:
 #     default: /opt/backoffice/id3c-production/env.d/redcap
-#     pattern: ^/
+#     pattern: ^/.*$
 #     help: envdir folder of the REDCAP_API_TOKEN_* files
 # connection: >-
 #   generate reads ID3C through the libpq environment (PGSERVICE=seattleflu-production, or

@@ -4,6 +4,7 @@
 # tags: [shell, Metabase, services]
 # params:
 #   JOURNAL_LINES:
+#     type: integer
 #     default: '100'
 #     pattern: ^\d+$
 #     help: journal lines to show

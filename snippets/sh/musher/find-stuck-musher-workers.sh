@@ -4,6 +4,7 @@
 # tags: [shell, services]
 # params:
 #   SAMPLE_SECONDS:
+#     type: integer
 #     default: '5'
 #     pattern: ^\d+$
 #     help: seconds to watch each worker

@@ -4,10 +4,12 @@
 # tags: [shell, results]
 # params:
 #   OLD_ID:
+#     type: integer
 #     pattern: ^\d+$
 #     example: '4241'
 #     help: presence_absence_id of the incorrect document
 #   NEW_ID:
+#     type: integer
 #     pattern: ^\d+$
 #     example: '4242'
 #     help: presence_absence_id of the updated document

@@ -9,13 +9,14 @@
 #     help: systemd unit (scan-switchboard on older hosts)
 #   SWITCHBOARD_DIR:
 #     default: /opt/sfs-switchboard
-#     pattern: ^/
+#     pattern: ^/.*$
 #     help: the switchboard checkout (/opt/scan-switchboard on older hosts)
 #   CAPTURE_ROOT:
 #     default: /var/tmp
-#     pattern: ^/
+#     pattern: ^/.*$
 #     help: where the timestamped capture folder is made (/var/tmp survives a reboot)
 #   JOURNAL_LINES:
+#     type: integer
 #     default: '500'
 #     pattern: ^\d+$
 #     help: journal lines to keep

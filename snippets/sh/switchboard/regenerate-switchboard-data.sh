@@ -5,11 +5,11 @@
 # params:
 #   SWITCHBOARD_DIR:
 #     default: /opt/sfs-switchboard
-#     pattern: ^/
+#     pattern: ^/.*$
 #     help: the switchboard checkout (/opt/scan-switchboard on older hosts)
 #   ENV_DIR:
 #     default: /opt/backoffice/id3c-production/env.d
-#     pattern: ^/
+#     pattern: ^/.*$
 #     help: folder of the envdir directories
 # notes: >-
 #   Rebuilds every target of the switchboard's Makefile (make -B) inside its pipenv, with the

@@ -9,7 +9,7 @@
 #     help: systemd unit (scan-switchboard on older hosts)
 #   CAPTURE_ROOT:
 #     default: /var/tmp
-#     pattern: ^/
+#     pattern: ^/.*$
 #     help: where capture-switchboard-state.sh put its folders
 #   SKIP_CAPTURE:
 #     default: 'no'

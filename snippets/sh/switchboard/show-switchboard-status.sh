@@ -8,6 +8,7 @@
 #     pattern: ^[A-Za-z0-9@._-]+$
 #     help: systemd unit (scan-switchboard on older hosts)
 #   JOURNAL_LINES:
+#     type: integer
 #     default: '100'
 #     pattern: ^\d+$
 #     help: journal lines to show
