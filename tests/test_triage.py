@@ -59,7 +59,8 @@ def test_every_snippet_named_by_a_page_exists_and_some_groups_fill_parameters(pr
         groups = {name for pattern in problem.patterns for name in pattern.groupindex}
         if problem.snippet is None:
             continue
-        snippet = catalog.find(problem.snippet)  # KeyError names the missing snippet
+        snippet = triage.find_snippet(problem.snippet)
+        assert snippet is not None, f"{problem.relpath}: no snippet {problem.snippet!r} (or its header is broken)"
         filled += [(problem.relpath, g) for g in sorted(groups & set(snippet.params))]
     for page, group in [(tm.UNKNOWN_BARCODE, "barcode"), (tm.SAMPLE_NOT_FOUND, "identifier"),
                         (tm.PA_INVALID_SET, "presence_absence_id"), (tm.FHIR_SET, "barcodes")]:
@@ -199,7 +200,7 @@ def test_mixed_log_is_summarised_with_counts_and_times(tmp_path):
         assert got == want
     # text output says the same, one block per problem
     result = run("--log", str(plain))
-    for page, (count, first, last) in want.items():
+    for count, first, last in want.values():
         assert f"({count} line{'s' if count > 1 else ''}, first {first}, last {last})" in result.output
     assert result.output.count("  page:      http://localhost:8000/") == len(want)
 

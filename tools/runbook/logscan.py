@@ -85,6 +85,18 @@ def anchors(pattern: re.Pattern) -> list[str] | None:
     return _anchors(_parser.parse(pattern.pattern, pattern.flags & ~re.IGNORECASE))
 
 
+def _minimal(table: dict[bytes, set[int]]) -> dict[bytes, list[int]]:
+    """Needles none of which contains another; each keeps the hints of the needles it covers."""
+    kept: dict[bytes, set[int]] = {}
+    for needle in sorted(table, key=len):
+        cover = next((k for k in kept if k in needle), None)
+        if cover is None:
+            kept[needle] = set(table[needle])
+        else:
+            kept[cover].update(table[needle])
+    return {k: sorted(v) for k, v in kept.items()}
+
+
 @dataclass
 class Hit:
     """One line that matched: which pattern key, the match, the line and its number (1-based)."""
@@ -100,27 +112,23 @@ class Scanner:
 
     def __init__(self, patterns: Iterable[tuple[object, re.Pattern]]):
         self.patterns = list(patterns)
-        by_anchor: dict[bytes, list[int]] = {}  # exact anchors
-        by_folded: dict[bytes, list[int]] = {}  # anchors of IGNORECASE patterns, lower-cased
+        exact: dict[bytes, set[int]] = {}  # anchor -> pattern indexes
+        folded: dict[bytes, set[int]] = {}  # anchors of IGNORECASE patterns, lower-cased
         self.unanchored: list[int] = []
         for index, (_, pattern) in enumerate(self.patterns):
             found = anchors(pattern)
             if found is None:
                 self.unanchored.append(index)
                 continue
-            folded = bool(pattern.flags & re.IGNORECASE)
+            ignore_case = bool(pattern.flags & re.IGNORECASE)
             for anchor in found:
-                table = by_folded if folded else by_anchor
-                key = anchor.lower() if folded else anchor
-                table.setdefault(key.encode("utf-8"), []).append(index)
-        exact = sorted(by_anchor, key=len, reverse=True)
-        folded = sorted(by_folded, key=len, reverse=True)
-        parts = [re.escape(a) for a in exact]
-        if folded:
-            parts.append(b"(?i:" + b"|".join(re.escape(a) for a in folded) + b")")
-        self.prefilter = re.compile(b"|".join(parts)) if parts else None
-        self._exact = by_anchor
-        self._folded = by_folded
+                table = folded if ignore_case else exact
+                key = (anchor.lower() if ignore_case else anchor).encode("utf-8")
+                table.setdefault(key, set()).update([index])
+        # One bytes.find pass per needle: drop needles that contain a shorter needle (its hits
+        # cover theirs), handing their patterns to the shorter one.
+        self.needles = [(needle, False, hints) for needle, hints in _minimal(exact).items()]
+        self.needles += [(needle, True, hints) for needle, hints in _minimal(folded).items()]
 
     def match_line(self, line: str, first: list[int] | None = None):
         """(key, match) of the first pattern (in the given order) that matches the line, or None."""
@@ -141,20 +149,27 @@ class Scanner:
     def scan_bytes(self, data: bytes, lineno_base: int = 0) -> Iterator[Hit]:
         """Hits in a block of whole lines (no partial last line)."""
         candidates: dict[int, list[int]] = {}  # line start -> pattern indexes hinted by anchors
-        if self.prefilter is not None:
-            line_end = -1
-            line_start = 0
-            for m in self.prefilter.finditer(data):
-                pos = m.start()
-                if pos > line_end:
-                    line_start = data.rfind(b"\n", 0, pos) + 1
-                    line_end = data.find(b"\n", pos)
-                    if line_end < 0:
-                        line_end = len(data)
-                    candidates[line_start] = []
-                found = m.group()
-                hinted = self._exact.get(found) or self._folded.get(found.lower()) or []
-                candidates[line_start].extend(hinted)
+        lowered = None
+        rfind, find = data.rfind, None
+        for needle, ignore_case, hints in self.needles:
+            if ignore_case:
+                if lowered is None:
+                    lowered = data.lower()  # ASCII only, so byte offsets stay the same
+                find = lowered.find
+            else:
+                find = data.find
+            pos = find(needle)
+            while pos >= 0:
+                start = rfind(b"\n", 0, pos) + 1
+                hinted = candidates.get(start)
+                if hinted is None:
+                    candidates[start] = list(hints)
+                else:
+                    hinted.extend(hints)
+                end = find(b"\n", pos)  # one candidate per line and needle
+                if end < 0:
+                    break
+                pos = find(needle, end)
         if self.unanchored:
             text = data.decode("utf-8", "replace")
             # Positions in the decoded text differ from bytes: collect lines by content instead.

@@ -136,6 +136,17 @@ def load_problems(docs_dir: Path | None = None) -> list[Problem]:
     return problems
 
 
+def find_snippet(snippet_id: str):
+    """The snippet of that id, reading only its own file (a broken neighbour doesn't matter)."""
+    for path in sorted(catalog.snippets_root().rglob(snippet_id + ".*")):
+        if path.suffix in catalog.KINDS:
+            try:
+                return catalog.load(path)
+            except catalog.HeaderError:
+                return None
+    return None
+
+
 class Triage:
     """Maps lines to problems; the scanner is built once per set of pages."""
 
@@ -175,10 +186,7 @@ class Triage:
         if not snippet_id:
             return None
         if snippet_id not in self._snippets:
-            try:
-                self._snippets[snippet_id] = catalog.find(snippet_id)
-            except (KeyError, catalog.HeaderError):
-                self._snippets[snippet_id] = None
+            self._snippets[snippet_id] = find_snippet(snippet_id)
         return self._snippets[snippet_id]
 
     def command(self, problem: Problem, groups: dict) -> str | None:
