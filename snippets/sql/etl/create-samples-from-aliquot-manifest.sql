@@ -1,10 +1,56 @@
 -- title: Create samples that carry only their sample identifier
 -- effect: write
+-- tags: [SQL, ETL, presence-absence, manifest]
 -- params:
 --   sample_barcodes:
 --     list: true
 --     pattern: ^[0-9A-Fa-f]{8}$
 --     example: aaaaaaaa,bbbbbbbb
 --     help: sample barcodes from the lab's aliquot manifest
--- PLACEHOLDER: body to be written (issue 4)
-select 1;
+
+-- Creates a warehouse.sample with only `identifier` set for each barcode of the `samples` set
+-- that no sample carries yet. Unknown barcodes and barcodes of other sets are reported and
+-- skipped; existing samples are left alone, so running it twice changes nothing. The manifest
+-- ETL fills in the collection identifier once the lab's manifest is fixed.
+
+-- What happens to each barcode
+with given as (
+    select distinct lower(btrim(item)) as barcode
+      from regexp_split_to_table(:'sample_barcodes', ',') as item
+     where btrim(item) <> ''
+)
+select given.barcode,
+       identifier_set.name as identifier_set,
+       sample.sample_id as existing_sample_id,
+       case
+           when identifier.uuid is null then 'skipped: unknown barcode'
+           when identifier_set.name <> 'samples' then 'skipped: not in set samples'
+           when sample.sample_id is not null then 'left alone: a sample has it'
+           else 'to create'
+       end as outcome
+  from given
+  left join warehouse.identifier on identifier.barcode = given.barcode::citext
+  left join warehouse.identifier_set using (identifier_set_id)
+  left join warehouse.sample on sample.identifier = identifier.uuid::text
+ order by given.barcode;
+
+-- The samples created
+with given as (
+    select distinct lower(btrim(item)) as barcode
+      from regexp_split_to_table(:'sample_barcodes', ',') as item
+     where btrim(item) <> ''
+),
+created as (
+    insert into warehouse.sample (identifier)
+    select identifier.uuid::text
+      from given
+      join warehouse.identifier on identifier.barcode = given.barcode::citext
+      join warehouse.identifier_set using (identifier_set_id)
+     where identifier_set.name = 'samples'
+    on conflict (identifier) do nothing
+    returning sample_id, identifier
+)
+select created.sample_id, identifier.barcode, created.identifier
+  from created
+  join warehouse.identifier on identifier.uuid = created.identifier::uuid
+ order by identifier.barcode;

@@ -1,5 +1,6 @@
 -- title: Delete the duplicate sample that has no results
 -- effect: write
+-- tags: [SQL, ETL, manifest]
 -- params:
 --   sample_ids:
 --     list: true
@@ -7,5 +8,49 @@
 --     pattern: ^\d+$
 --     example: 137871,138045
 --     help: the Record(id=...) values of the error
--- PLACEHOLDER: body to be written (issue 4)
-select 1;
+
+-- Of the samples the error names, deletes those without presence/absence results and keeps
+-- the one with results. Refuses (and changes nothing) when an id is unknown, when every sample
+-- has results, or when none has (then nothing says which one to keep: ask the lab).
+
+select set_config('runbook.sample_ids', :'sample_ids', true) as sample_ids;
+
+do $$
+declare
+    given integer[] := string_to_array(current_setting('runbook.sample_ids'), ',')::integer[];
+    unknown text;
+    with_results text;
+    without_results text;
+begin
+    if cardinality(array(select distinct unnest(given))) < 2 then
+        raise exception 'sample_ids %: give every Record(id=...) of the error (at least two)', array_to_string(given, ',');
+    end if;
+    select string_agg(typed.id::text, ', ' order by typed.id) into unknown
+      from unnest(given) as typed (id)
+     where not exists (select from warehouse.sample where sample.sample_id = typed.id);
+    if unknown is not null then
+        raise exception 'sample_ids: no sample with id %', unknown;
+    end if;
+    select string_agg(id::text, ', ' order by id) filter (where has_results),
+           string_agg(id::text, ', ' order by id) filter (where not has_results)
+      into with_results, without_results
+      from (select distinct typed.id,
+                   exists (select from warehouse.presence_absence
+                            where presence_absence.sample_id = typed.id) as has_results
+              from unnest(given) as typed (id)) as samples;
+    if without_results is null then
+        raise exception 'sample_ids: every sample has presence/absence results (%); refusing to delete any', with_results
+            using hint = 'Ask the lab which sample is right.';
+    end if;
+    if with_results is null then
+        raise exception 'sample_ids: no sample has presence/absence results (%); nothing tells which one to keep', without_results
+            using hint = 'Ask the lab which sample is right.';
+    end if;
+end
+$$;
+
+delete from warehouse.sample
+ where sample_id = any (string_to_array(:'sample_ids', ',')::integer[])
+   and not exists (select from warehouse.presence_absence
+                    where presence_absence.sample_id = sample.sample_id)
+returning sample_id, identifier, collection_identifier, encounter_id;

@@ -1,10 +1,31 @@
 -- title: Cancel Metabase queries running longer than N minutes
 -- effect: write
+-- tags: [SQL, Metabase]
 -- params:
 --   minutes:
---     type: integer
---     pattern: ^\d+$
+--     pattern: ^\d+(\.\d+)?$
 --     default: '5'
---     help: age in minutes above which a metabase query is cancelled
--- PLACEHOLDER: body to be written (issue 4)
-select 1;
+--     help: age in minutes (decimals allowed, 0.5 is 30 s) above which a metabase query is cancelled
+
+-- Run in the ID3C database, where Metabase's queries run as the login `metabase`. Cancelling
+-- (pg_cancel_backend) stops the query, not the session, and cannot be rolled back: a pasted
+-- copy cancels at once. Under `runbook run` without --commit it only lists what it would
+-- cancel. Backoffice's cron (bin/terminate-old-metabase-sessions) does this every minute for
+-- queries older than 10 minutes.
+
+select pid,
+       usename,
+       datname,
+       date_trunc('second', clock_timestamp() - query_start) as running_for,
+       left(regexp_replace(query, '\s+', ' ', 'g'), 100) as query,
+       case
+           when current_setting('runbook.dry_run', true) = 'on' then 'would cancel (dry run)'
+           when pg_cancel_backend(pid) then 'cancelled'
+           else 'not cancelled'
+       end as action
+  from pg_stat_activity
+ where usename = 'metabase'
+   and state = 'active'
+   and pid <> pg_backend_pid()
+   and clock_timestamp() - query_start > :'minutes'::float8 * interval '1 minute'
+ order by query_start;

@@ -1,5 +1,6 @@
 -- title: Set the cache TTL of a Metabase question by name
 -- effect: write
+-- tags: [SQL, Metabase]
 -- params:
 --   question:
 --     example: Daily results
@@ -8,7 +9,42 @@
 --     type: integer
 --     pattern: ^\d+$
 --     example: '0'
---     help: cache time-to-live; 0 disables caching
+--     help: the question's cache lifetime (hours in current Metabase); 0 disables caching
+--   cards:
+--     type: integer
+--     pattern: ^[1-9]\d*$
+--     default: '1'
+--     help: how many cards have this name; names are not unique, so it refuses unless exactly this many match
 -- database: metabase
--- PLACEHOLDER: body to be written (issue 4)
-select 1;
+
+-- Run in Metabase's application database (not ID3C's). report_card.name is not unique:
+-- the snippet refuses, changing nothing, unless exactly `cards` cards (archived included)
+-- have the name.
+
+select set_config('runbook.question', :'question', true) as question,
+       set_config('runbook.cards', :'cards', true) as cards;
+
+do $$
+declare
+    named integer;
+    ids text;
+begin
+    select count(*), string_agg(id::text, ', ' order by id) into named, ids
+      from report_card
+     where name = current_setting('runbook.question');
+    if named = 0 then
+        raise exception 'question %: no card has this name', quote_literal(current_setting('runbook.question'));
+    end if;
+    if named <> current_setting('runbook.cards')::integer then
+        raise exception 'question %: % cards have this name (ids %), but cards is %',
+            quote_literal(current_setting('runbook.question')), named, ids, current_setting('runbook.cards')
+            using hint = format('Look at them in Metabase; to change all of them, pass cards=%s.', named);
+    end if;
+end
+$$;
+
+update report_card
+   set cache_ttl = :'cache_ttl'::integer,
+       updated_at = now()
+ where name = :'question'
+returning id, name, cache_ttl, archived, collection_id;

@@ -1,0 +1,334 @@
+"""Run a snippet with psql exactly as an operator would, inside one transaction that is kept
+only when asked; and plan every statement of a snippet against a live schema (`runbook check`).
+
+The runner feeds psql a short script:
+
+    \\set ON_ERROR_STOP on
+    begin;                         -- `begin read only;` for read snippets
+    set local runbook.dry_run = on;   -- off with --commit; snippets with side effects read it
+    \\i '<the snippet file>'
+    <what changed: pg_stat_xact_user_tables, per table, inside the transaction>
+    commit;  or  rollback;         -- commit only with --commit and, given --expect N, N rows changed
+
+Parameters go on the command line as `-v name=value`; the snippet reads them as :'name' (or
+:"name" for identifiers), so psql quotes them. Any error stops psql; the server then rolls the
+open transaction back. Counting caveat: pg_stat_xact_user_tables counts every row a statement
+touched, including rows of a rolled-back subtransaction, and nothing in the system catalogs
+(a GRANT counts 0). The snippets therefore use no savepoints or exception handlers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+from runbook.catalog import Snippet
+from runbook.statements import Statement, split
+
+MARK = "@@runbook"
+FIELD_SEP = "\x1f"  # unaligned output (tests, tools): fields and records are split on
+RECORD_SEP = "\x1e"  # control characters, so values may hold tabs and newlines
+NULL = "\\N"
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_EXPECT = 0, 1, 2, 3
+
+
+class PsqlNotFound(RuntimeError):
+    """No psql client on this machine; the message says how to get one."""
+
+
+class ConnectionFailed(RuntimeError):
+    """psql could not connect (its exit status 2); the message is psql's."""
+
+
+def find_psql() -> str:
+    """runbook.postgres.psql_binary() when that module is there, else psql on PATH."""
+    try:
+        from runbook.postgres import psql_binary
+    except ImportError:
+        found = shutil.which("psql")
+        if found:
+            return found
+        raise PsqlNotFound(
+            "No psql client found. Install one (Debian: apt-get install postgresql-client; "
+            "macOS: brew install libpq) or set RUNBOOK_PSQL to its path."
+        ) from None
+    try:
+        return psql_binary()
+    except FileNotFoundError as exc:
+        raise PsqlNotFound(str(exc)) from None
+
+
+def psql_argv(dsn: str | None, *, unaligned: bool = False) -> list[str]:
+    argv = [find_psql(), "-X", "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-P", "pager=off"]
+    if unaligned:
+        argv += ["-q", "-A", "-F", FIELD_SEP, "-R", RECORD_SEP, "-P", f"null={NULL}"]
+    else:
+        argv += ["-P", "null=(null)"]
+    if dsn:
+        argv += ["--dbname", dsn]
+    return argv
+
+
+def _psql_env(snippet_id: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("PGAPPNAME", f"runbook {snippet_id}")
+    env["PSQL_PAGER"] = env["PAGER"] = ""
+    return env
+
+
+def _include(path) -> str:
+    return "\\i '" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# --------------------------------------------------------------------------------------------
+# run
+
+
+@dataclass(frozen=True)
+class Change:
+    table: str
+    inserted: int
+    updated: int
+    deleted: int
+
+    @property
+    def total(self) -> int:
+        return self.inserted + self.updated + self.deleted
+
+
+@dataclass
+class Outcome:
+    """What a run did. exit_code: 0 ok, 1 psql failed (stderr says why), 3 --expect mismatch."""
+
+    snippet: Snippet
+    exit_code: int
+    output: str  # the snippet's own output (psql's stdout without the runner's markers)
+    stderr: str
+    changes: list[Change] = field(default_factory=list)
+    committed: bool = False
+    finished: bool = False  # the script reached its end (no error)
+    expect: int | None = None
+    unaligned: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(c.total for c in self.changes)
+
+    @property
+    def expect_mismatch(self) -> bool:
+        return self.finished and self.expect is not None and self.total != self.expect
+
+    def tables(self) -> list[list[dict]]:
+        """Result sets of an unaligned run, as lists of {column: value} (None for NULL)."""
+        if not self.unaligned:
+            raise ValueError("tables() needs a run with unaligned=True")
+        return parse_unaligned(self.output)
+
+    def rows(self, index: int = -1) -> list[dict]:
+        tables = self.tables()
+        return tables[index] if tables else []
+
+
+def build_script(snippet: Snippet, *, commit: bool, expect: int | None, unaligned: bool) -> str:
+    write = snippet.effect == "write"
+    lines = [
+        "\\set ON_ERROR_STOP on",
+        "\\set QUIET on",
+        "begin;" if write else "begin read only;",
+        f"set local runbook.dry_run = {'off' if commit and write else 'on'};",
+    ]
+    if not unaligned:
+        lines.append("\\set QUIET off")
+    lines += [
+        _include(snippet.path),
+        "\\set QUIET on",
+        f"\\echo {MARK}:finished",
+        "\\pset format unaligned",
+        "\\pset tuples_only on",
+        "\\pset fieldsep ' '",
+        f"select '{MARK}:change', schemaname || '.' || relname, n_tup_ins, n_tup_upd, n_tup_del",
+        "  from pg_stat_xact_user_tables",
+        " where n_tup_ins + n_tup_upd + n_tup_del > 0",
+        " order by 2;",
+    ]
+    if write and commit:
+        if expect is None:
+            lines += ["commit;", f"\\echo {MARK}:committed"]
+        else:
+            lines += [
+                "select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) = "
+                f"{int(expect)} as runbook_expect_met from pg_stat_xact_user_tables \\gset",
+                "\\if :runbook_expect_met",
+                "commit;",
+                f"\\echo {MARK}:committed",
+                "\\else",
+                "rollback;",
+                "\\endif",
+            ]
+    else:
+        lines.append("rollback;")
+    return "\n".join(lines) + "\n"
+
+
+def run_snippet(
+    snippet: Snippet,
+    params: dict[str, str],
+    *,
+    dsn: str | None = None,
+    commit: bool = False,
+    expect: int | None = None,
+    unaligned: bool = False,
+    timeout: float | None = None,
+) -> Outcome:
+    """Run a snippet whose params were already checked (snippet.bind). Raises PsqlNotFound."""
+    if snippet.kind != "sql":
+        raise ValueError(f"{snippet.id} is not an SQL snippet")
+    argv = psql_argv(dsn, unaligned=unaligned)
+    for name, value in params.items():
+        argv += ["-v", f"{name}={value}"]
+    script = build_script(snippet, commit=commit, expect=expect, unaligned=unaligned)
+    proc = subprocess.run(
+        argv + ["-f", "-"],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=_psql_env(snippet.id),
+        timeout=timeout,
+    )
+    kept, changes, finished, committed = [], [], False, False
+    for line in proc.stdout.split("\n"):
+        if line.startswith(f"{MARK}:change "):
+            _, table, ins, upd, dele = line.split(" ")
+            changes.append(Change(table, int(ins), int(upd), int(dele)))
+        elif line == f"{MARK}:finished":
+            finished = True
+        elif line == f"{MARK}:committed":
+            committed = True
+        elif finished and line in ("ROLLBACK", "COMMIT"):
+            continue
+        elif not finished:
+            kept.append(line)
+    outcome = Outcome(
+        snippet=snippet,
+        exit_code=EXIT_OK,
+        output="\n".join(kept).rstrip("\n"),
+        stderr=proc.stderr,
+        changes=changes,
+        committed=committed,
+        finished=finished and proc.returncode == 0,
+        expect=expect,
+        unaligned=unaligned,
+    )
+    if proc.returncode != 0 or not finished:
+        outcome.exit_code = EXIT_ERROR
+        outcome.committed = False
+    elif outcome.expect_mismatch:
+        outcome.exit_code = EXIT_EXPECT
+    return outcome
+
+
+_FOOTER = re.compile(RECORD_SEP + r"\((\d+) rows?\)\n?")
+
+
+def parse_unaligned(text: str) -> list[list[dict]]:
+    """Result sets from psql -q -A -F US -R RS output (header, rows, "(n rows)"), in order."""
+    tables: list[list[dict]] = []
+    pieces = _FOOTER.split(text)
+    # split() alternates: block, row count, block, row count, ..., trailing text
+    for block, count in zip(pieces[0::2], pieces[1::2]):
+        records = block.lstrip("\n").split(RECORD_SEP)
+        header = records[0].split(FIELD_SEP)
+        rows = [dict(zip(header, [None if v == NULL else v for v in record.split(FIELD_SEP)]))
+                for record in records[1:]]
+        assert len(rows) == int(count), f"parsed {len(rows)} rows, psql said {count}"
+        tables.append(rows)
+    return tables
+
+
+def format_changes(outcome: Outcome) -> str:
+    """The per-table counts and the total, as the operator sees them."""
+    if not outcome.changes:
+        return "Rows changed inside the transaction: none."
+    width = max(len("table"), *(len(c.table) for c in outcome.changes))
+    lines = ["Rows changed inside the transaction:",
+             f"  {'table':<{width}}  inserted  updated  deleted"]
+    for c in outcome.changes:
+        lines.append(f"  {c.table:<{width}}  {c.inserted:>8}  {c.updated:>7}  {c.deleted:>7}")
+    lines.append(f"  total: {outcome.total}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# check
+
+
+@dataclass
+class CheckResult:
+    snippet: Snippet
+    ok: bool
+    planned: list[Statement] = field(default_factory=list)
+    executed: list[Statement] = field(default_factory=list)  # select set_config(...) only
+    not_planned: list[Statement] = field(default_factory=list)
+    failed: Statement | None = None
+    error: str = ""
+    skipped: str = ""  # why the snippet was not checked at all
+
+
+def build_check_script(statements: list[Statement]):
+    """(script, planned, executed, not_planned) for `check`."""
+    lines = [
+        "\\set ON_ERROR_STOP on",
+        "\\set QUIET on",
+        "\\o /dev/null",
+        "begin read only;",
+        "set local statement_timeout = '30s';",
+        "set local lock_timeout = '5s';",
+    ]
+    planned, executed, not_planned = [], [], []
+    for number, stmt in enumerate(statements):
+        if stmt.sets_config_only:  # executed: later statements read these settings
+            lines += [f"\\echo {MARK}:statement {number}", stmt.text + ";"]
+            executed.append(stmt)
+        elif stmt.plannable:
+            lines += [f"\\echo {MARK}:statement {number}", "explain " + stmt.text + ";"]
+            planned.append(stmt)
+        else:
+            not_planned.append(stmt)
+    lines += ["rollback;", f"\\echo {MARK}:finished"]
+    return "\n".join(lines) + "\n", planned, executed, not_planned
+
+
+def check_snippet(snippet: Snippet, dsn: str | None, timeout: float | None = 120) -> CheckResult:
+    """EXPLAIN (never execute) each plannable statement with the example parameters, read only."""
+    statements = split(snippet.text)
+    script, planned, executed, not_planned = build_check_script(statements)
+    argv = psql_argv(dsn, unaligned=True)
+    for name, value in snippet.bind(snippet.examples()).items():
+        argv += ["-v", f"{name}={value}"]
+    proc = subprocess.run(argv + ["-f", "-"], input=script, capture_output=True, text=True,
+                          env=_psql_env(snippet.id), timeout=timeout)
+    if proc.returncode == 2:
+        raise ConnectionFailed(proc.stderr.strip())
+    last = None
+    finished = False
+    for line in proc.stdout.split("\n"):
+        if line.startswith(f"{MARK}:statement "):
+            last = statements[int(line.split()[-1])]
+        elif line == f"{MARK}:finished":
+            finished = True
+    result = CheckResult(snippet, ok=finished and proc.returncode == 0,
+                         planned=planned, executed=executed, not_planned=not_planned)
+    if not result.ok:
+        result.failed = last
+        result.error = _first_error(proc.stderr) or f"psql exited with {proc.returncode}"
+    return result
+
+
+def _first_error(stderr: str) -> str:
+    lines = [re.sub(r"^psql:<stdin>:\d+: ", "", line) for line in stderr.strip().splitlines()]
+    keep = [line for line in lines if line.strip()]
+    return "\n".join(keep[:4])

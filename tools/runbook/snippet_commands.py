@@ -1,0 +1,193 @@
+"""The snippet commands of the `runbook` CLI: list, show, run, check.
+
+Parameters are checked against the snippet's header before anything connects; a missing,
+unknown or malformed one exits with status 2 and a message that names it. The psql mechanics
+live in runbook.psql.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from runbook import catalog
+from runbook import psql as runner
+
+WRITE_NOTE = (
+    "-- effect: write. The lines below run inside begin; ... check the output, then type\n"
+    "-- commit; to keep the changes, or rollback; to undo them.\n"
+)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"runbook: {message}", err=True)
+    sys.exit(code)
+
+
+def _find(snippet_id: str) -> catalog.Snippet:
+    try:
+        return catalog.find(snippet_id)
+    except KeyError as exc:
+        _fail(exc.args[0])
+
+
+def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            _fail(f"--param {pair!r}: expected NAME=VALUE")
+        if name.strip() in params:
+            _fail(f"parameter {name.strip()!r} given twice")
+        params[name.strip()] = value
+    return params
+
+
+def _bind(snippet: catalog.Snippet, given: dict[str, str]) -> dict[str, str]:
+    try:
+        return snippet.bind(given)
+    except catalog.ParamError as exc:
+        _fail(f"{snippet.id}: {exc}")
+
+
+def pages_including(relpath: str, docs: Path | None = None) -> list[str]:
+    """docs/**/*.md pages that include the snippet (by its path relative to the checkout)."""
+    docs = docs or catalog.repo_root() / "docs"
+    found = []
+    for page in sorted(docs.rglob("*.md")):
+        if relpath in page.read_text(errors="replace"):
+            found.append(page.relative_to(docs.parent).as_posix())
+    return found
+
+
+def psql_set_line(name: str, value: str) -> str:
+    """A psql `\\set name 'value'` line: quotes doubled, backslashes escaped (psql unescapes)."""
+    quoted = value.replace("\\", "\\\\").replace("'", "''")
+    return f"\\set {name} '{quoted}'"
+
+
+param_option = click.option(
+    "--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
+    help="A snippet parameter (repeat). Lists are one comma-separated value.",
+)
+
+
+@click.command("list")
+@click.option("--kind", type=click.Choice(["sql", "sh"]), help="Only SQL or only shell snippets.")
+def list_cmd(kind):
+    """List the snippets: id, title, effect and the page that includes it."""
+    rows = []
+    for snippet in catalog.discover():
+        if kind and snippet.kind != kind:
+            continue
+        pages = pages_including(snippet.relpath)
+        rows.append((snippet.id, snippet.effect, snippet.title, ", ".join(pages) or "(no page)"))
+    if not rows:
+        return
+    widths = [max(len(r[i]) for r in rows + [("id", "effect", "title", "page")]) for i in range(3)]
+    header = ("id", "effect", "title", "page")
+    for row in [header, *rows]:
+        click.echo("  ".join(col.ljust(widths[i]) for i, col in enumerate(row[:3])) + "  " + row[3])
+
+
+@click.command("show")
+@click.argument("snippet_id", metavar="ID")
+@param_option
+@click.option("--examples", is_flag=True, help="Fill parameters not given with the header's examples.")
+def show_cmd(snippet_id, params, examples):
+    """Print a snippet with its \\set lines filled in, ready to paste into psql."""
+    snippet = _find(snippet_id)
+    given = _parse_params(params)
+    if snippet.kind != "sql":
+        _fail(f"{snippet.id} is a shell snippet; `cat {snippet.relpath}` shows it")
+    if examples:
+        given = {**{k: v for k, v in snippet.examples().items() if v is not None}, **given}
+    bound = _bind(snippet, given)
+    out = [f"-- {snippet.title}  ({snippet.id}, database: {snippet.database})"]
+    if snippet.effect == "write":
+        out.append(WRITE_NOTE.rstrip("\n"))
+    out.append("\\set ON_ERROR_STOP on")
+    out += [psql_set_line(name, value) for name, value in bound.items()]
+    if snippet.effect == "write":
+        out.append("begin;")
+    out.append(snippet.text.rstrip("\n"))
+    click.echo("\n".join(out))
+
+
+@click.command("run")
+@click.argument("snippet_id", metavar="ID")
+@param_option
+@click.option("--dsn", metavar="URL", help="Connection URI or conninfo (default: libpq's PG* environment).")
+@click.option("--commit", is_flag=True, help="Keep the changes of a write snippet (default: dry run).")
+@click.option("--expect", type=click.IntRange(min=0), metavar="N",
+              help="Roll back unless exactly N rows change (exit 3 otherwise).")
+def run_cmd(snippet_id, params, dsn, commit, expect):
+    """Run a snippet with psql in one transaction; writes are rolled back unless --commit."""
+    snippet = _find(snippet_id)
+    if snippet.kind != "sql":
+        _fail(f"{snippet.id} is a shell snippet; run it from a shell")
+    bound = _bind(snippet, _parse_params(params))
+    if snippet.effect == "read" and (commit or expect is not None):
+        _fail(f"{snippet.id} only reads: --commit and --expect do not apply")
+    try:
+        outcome = runner.run_snippet(snippet, bound, dsn=dsn, commit=commit, expect=expect)
+    except runner.PsqlNotFound as exc:
+        _fail(str(exc), code=1)
+    if snippet.database != "id3c":
+        click.echo(f"-- {snippet.id} runs in the {snippet.database} database: --dsn must point there", err=True)
+    if outcome.output:
+        click.echo(outcome.output)
+    if outcome.exit_code == runner.EXIT_ERROR:
+        click.echo(outcome.stderr.rstrip("\n"), err=True)
+        click.echo("runbook: psql failed: everything was rolled back", err=True)
+        sys.exit(runner.EXIT_ERROR)
+    if outcome.stderr.strip():  # notices
+        click.echo(outcome.stderr.rstrip("\n"), err=True)
+    if snippet.effect == "read":
+        return
+    click.echo(runner.format_changes(outcome))
+    if outcome.expect_mismatch:
+        click.echo(f"expect mismatch: {outcome.total} rows would change, --expect {expect}: rolled back")
+        sys.exit(runner.EXIT_EXPECT)
+    if outcome.committed:
+        click.echo(f"committed: {outcome.total} rows changed")
+    else:
+        hint = " (add --commit to keep these changes)" if not commit else ""
+        click.echo(f"dry run: rolled back{hint}")
+
+
+@click.command("check")
+@click.option("--dsn", metavar="URL", help="The ID3C database (default: libpq's PG* environment).")
+@click.option("--metabase-dsn", metavar="URL", help="Metabase's application database, to check its snippets too.")
+@click.argument("snippet_ids", nargs=-1, metavar="[ID]...")
+def check_cmd(dsn, metabase_dsn, snippet_ids):
+    """Plan every SQL snippet (EXPLAIN, never executed, read-only) with its example parameters."""
+    snippets = [s for s in catalog.discover() if s.kind == "sql"]
+    if snippet_ids:
+        snippets = [_find(i) for i in snippet_ids]
+    failed = 0
+    for snippet in snippets:
+        target = metabase_dsn if snippet.database == "metabase" else dsn
+        if snippet.database == "metabase" and not metabase_dsn:
+            click.echo(f"skip  {snippet.id}: runs in the Metabase database; pass --metabase-dsn")
+            continue
+        try:
+            result = runner.check_snippet(snippet, target)
+        except (runner.PsqlNotFound, runner.ConnectionFailed) as exc:
+            _fail(str(exc), code=1)
+        not_planned = ""
+        if result.not_planned:
+            kinds = ", ".join(sorted({s.keyword.upper() for s in result.not_planned}))
+            not_planned = f", not planned: {len(result.not_planned)} ({kinds})"
+        if result.ok:
+            click.echo(f"ok    {snippet.id}: {len(result.planned)} planned{not_planned}")
+        else:
+            failed += 1
+            where = f" at line {result.failed.line}: {result.failed.summary}" if result.failed else ""
+            click.echo(f"FAIL  {snippet.id}{where}")
+            click.echo("      " + result.error.replace("\n", "\n      "))
+    if failed:
+        click.echo(f"{failed} snippet(s) do not fit this schema")
+        sys.exit(1)
