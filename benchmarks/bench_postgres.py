@@ -1,0 +1,111 @@
+"""How long the Postgres fixtures take, measured in one run and printed as a table.
+
+    python benchmarks/bench_postgres.py [--rounds N] [--provider embedded --provider local ...]
+
+For each provider (default: the one runbook.postgres picks): server start to first query,
+template build, a clone cycle per test (CREATE DATABASE ... TEMPLATE, connect, query, drop;
+median and p95), and the same per-test cycle when the schema DDL is re-run into a fresh
+database instead. The figure that matters is the ratio of the last two. Prints; never asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+from runbook import postgres
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def cycle(server, make) -> float:
+    start = time.perf_counter()
+    db = make()
+    db.execute("select count(*) from warehouse.identifier_set")
+    db.drop()
+    return time.perf_counter() - start
+
+
+def measure(provider: str | None, rounds: int) -> list[tuple[str, str]]:
+    if provider:
+        os.environ["RUNBOOK_PG_PROVIDER"] = provider
+    start = time.perf_counter()
+    server = postgres.start_server()
+    server.admin_execute("select 1")
+    ready = time.perf_counter() - start
+    try:
+        start = time.perf_counter()
+        template = postgres.create_template(
+            server, server.db_name("id3c_template"), postgres.id3c_schema_files()
+        )
+        build = time.perf_counter() - start
+        counter = iter(range(10**6))
+
+        def from_template():
+            return postgres.clone(server, template)
+
+        def from_ddl():
+            db = postgres.create_database(server, server.db_name(f"ddl{next(counter)}"))
+            postgres.load_sql(server, db.name, postgres.id3c_schema_files())
+            return db
+
+        for make in (from_template, from_ddl):  # warm up
+            cycle(server, make)
+        clones = [cycle(server, from_template) for _ in range(rounds)]
+        ddls = [cycle(server, from_ddl) for _ in range(rounds)]
+        strategy = postgres.clone_strategy(server) or "server default"
+        return [
+            ("provider", f"{server.provider}, PostgreSQL {server.version.split()[0]}"),
+            ("data directory", server.datadir or "(server's own)"),
+            ("server start to first query", ms(ready)),
+            ("template build (schema DDL + seeds)", ms(build)),
+            (f"per-test clone, median (strategy {strategy})", ms(statistics.median(clones))),
+            ("per-test clone, p95", ms(percentile(clones, 95))),
+            ("per-test schema DDL re-run, median", ms(statistics.median(ddls))),
+            ("per-test schema DDL re-run, p95", ms(percentile(ddls, 95))),
+            ("DDL re-run / clone (median)",
+             f"{statistics.median(ddls) / statistics.median(clones):.1f}x"),
+            ("rounds", str(rounds)),
+        ]
+    finally:
+        server.stop()
+
+
+def show(title: str, rows) -> None:
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        print(f"\n{title}")
+        for key, value in rows:
+            print(f"  {key:<48} {value}")
+        return
+    table = Table(title=title)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in rows:
+        table.add_row(key, value)
+    Console().print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--provider", action="append", choices=postgres.PROVIDERS,
+                        help="measure this provider (repeatable); default: the one selected")
+    args = parser.parse_args()
+    for provider in args.provider or [None]:
+        show("Postgres fixtures", measure(provider, args.rounds))
+
+
+if __name__ == "__main__":
+    main()
