@@ -6,6 +6,7 @@ import gzip
 import json
 import random
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -272,3 +273,40 @@ def test_title_and_first_fix_step_parsing(tmp_path):
     assert problem.first_step == "Look at the log and the barcode."
     assert problem.url("http://h:1/") == "http://h:1/area/p/"
     assert re.search(problem.patterns[0], "Boom x1")
+
+
+def test_printed_commands_run(engine):
+    """Every `runbook show` command triage prints for the catalogue's lines is accepted by `show`."""
+    snippet_commands = pytest.importorskip("runbook.snippet_commands")
+    rng = random.Random(5)
+    commands = set()
+    for message, _, groups in tm.MESSAGES:
+        if not groups:
+            continue
+        for text, _ in [(message, groups)] + [tm.variants(message, rng, groups) for _ in range(2)]:
+            problem, found = engine.classify(text)
+            command = engine.command(problem, found)
+            if command:
+                commands.add(command)
+    assert len(commands) >= 8
+    for command in sorted(commands):
+        argv = shlex.split(command)
+        assert argv[:2] == ["runbook", "show"] and "…" not in command, command
+        result = CliRunner().invoke(snippet_commands.show_cmd, argv[2:])
+        assert result.exit_code == 0, f"{command}: {result.output}"
+
+
+def test_each_pages_own_examples_lead_back_to_it(problems, engine):
+    """Each `text` fence under a page's '## What you see' holds a line that triage maps to that
+    page, and none of its lines maps to another page."""
+    for problem in problems:
+        body = (DOCS / problem.relpath).read_text(encoding="utf-8")
+        if "## What you see" not in body:
+            continue
+        section = body.split("## What you see", 1)[1].split("\n## ", 1)[0]
+        for fence in re.findall(r"```text\n(.*?)```", section, re.S):
+            lines = [line.strip() for line in fence.splitlines() if line.strip()]
+            pages = [(line, (engine.classify(line) or (None,))[0]) for line in lines]
+            assert any(p is problem for _, p in pages), f"{problem.relpath}: no line of {lines[:3]} maps to it"
+            for line, p in pages:
+                assert p is None or p is problem, f"{problem.relpath}: {line!r} maps to {p.relpath}"
