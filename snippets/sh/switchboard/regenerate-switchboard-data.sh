@@ -14,7 +14,9 @@
 # notes: >-
 #   Rebuilds every target of the switchboard's Makefile (make -B) inside its pipenv, with the
 #   REDCap credentials of ENV_DIR/redcap-sfs and ENV_DIR/redcap-scan loaded by envdir, exactly
-#   as the guide's command. Capture the failed state first (capture-switchboard-state.sh).
+#   as the guide's command. Capture the failed state first (capture-switchboard-state.sh). Run
+#   it as the user that owns SWITCHBOARD_DIR/data: files root makes there can stop the
+#   service's own updates (it warns when you are someone else).
 
 # The parentheses run the snippet in a subshell: pasted into your shell, `set -e` and `exit`
 # stop the snippet, not your shell.
@@ -34,6 +36,11 @@ for envdir in "$ENV_DIR/redcap-sfs" "$ENV_DIR/redcap-scan"; do
         exit 2
     fi
 done
+
+owner=$(stat -c %U "$SWITCHBOARD_DIR/data" 2>/dev/null || echo unknown)
+if [[ $owner != "$(id -un)" ]]; then
+    echo "Warning: $SWITCHBOARD_DIR/data belongs to $owner, you are $(id -un); new files will be yours (sudo -u $owner runs it as $owner)." >&2
+fi
 
 PIPENV_PIPFILE="$SWITCHBOARD_DIR/Pipfile" \
     envdir "$ENV_DIR/redcap-sfs/" \
