@@ -223,13 +223,15 @@ def test_iso_timestamps(tmp_path):
     }]
 
 
-@pytest.mark.parametrize("kind", ["missing", "directory", "bad-gzip", "unreadable"])
+@pytest.mark.parametrize("kind", ["missing", "directory", "bad-gzip", "truncated-gzip", "unreadable"])
 def test_unreadable_file_exits_two_with_a_clear_message(tmp_path, kind):
     path = tmp_path / "syslog.gz"
     if kind == "directory":
         path.mkdir()
     elif kind == "bad-gzip":
         path.write_bytes(b"\x1f\x8b" + b"not really gzip")
+    elif kind == "truncated-gzip":
+        path.write_bytes(gzip.compress(b"No identifier found for barcode \xc2\xababcdef12\xc2\xbb\n" * 1000)[:60])
     elif kind == "unreadable":
         path.write_text("x\n")
         path.chmod(0)
@@ -238,7 +240,9 @@ def test_unreadable_file_exits_two_with_a_clear_message(tmp_path, kind):
             pytest.skip("running as root: permissions do not stop reading")
         except PermissionError:
             pass
-    result = run("--log", str(path))
+    other = tmp_path / "fine.log"
+    other.write_text("nothing to see\n")
+    result = run("--log", str(other), "--log", str(path))
     assert result.exit_code == 2
     assert f"cannot read {path}" in result.output
 

@@ -275,22 +275,25 @@ def triage_cmd(lines, logs, as_json, base_url, docs_dir):
     triage = Triage(load_problems(docs_dir))
     scanner = triage.scanner
 
+    reading = ["standard input"]
+
     def hits():
         for item in lines:
             if item == "-":
+                reading[0] = "standard input"
                 yield from scanner.scan_stream(sys.stdin.buffer)
             else:
                 yield from scanner.scan_text(item if item.endswith("\n") else item + "\n")
         for path in logs:
+            reading[0] = path
             yield from scanner.scan_file(path)
 
     try:
         findings = triage.summarise(hits())
-    except (OSError, EOFError, ValueError) as exc:
-        # OSError covers missing, unreadable and not-gzip files (gzip.BadGzipFile)
-        name = getattr(exc, "filename", None) or next((p for p in logs), "input")
+    except (OSError, EOFError) as exc:
+        # missing, unreadable, a directory, not really gzip (BadGzipFile), truncated gzip (EOFError)
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        click.echo(f"runbook triage: cannot read {name}: {reason}", err=True)
+        click.echo(f"runbook triage: cannot read {reading[0]}: {reason}", err=True)
         sys.exit(2)
     report = triage.report(findings, base_url)
     if as_json:
