@@ -11,6 +11,7 @@ the snippets discovered under snippets/sh.
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
 import shutil
 import subprocess
@@ -136,10 +137,20 @@ def test_shellcheck_is_clean():
 
 def test_every_shell_snippet_has_a_behaviour_test():
     assert set(TESTED) == set(BY_ID), "snippets without tests, or tests of snippets that are gone"
-    for tests in TESTED.values():
+    for snippet_id, tests in TESTED.items():
+        relpath = BY_ID[snippet_id].relpath
         for ref in tests:
-            module, name = ref.split(":")
-            assert callable(getattr(importlib.import_module(module), name, None)), f"{ref} does not exist"
+            module_name, name = ref.split(":")
+            module = importlib.import_module(module_name)
+            func = getattr(module, name, None)
+            assert callable(func), f"{ref} does not exist"
+            # The test must name the snippet: its path, or a module constant holding the path.
+            names = [k for k, v in vars(module).items() if v == relpath] + [relpath]
+            helpers = [  # module functions that run it for the tests (one level deep)
+                k for k, v in vars(module).items()
+                if inspect.isfunction(v) and not k.startswith("test_") and _mentions(v, names)
+            ]
+            assert _mentions(func, names + helpers), f"{ref} does not run {relpath}"
 
 
 @pytest.mark.parametrize("snippet", SH, ids=lambda s: s.id)
@@ -169,6 +180,11 @@ def test_header_matches_body(snippet):
         for value in (param.example, param.default):
             if value not in (None, "") and param.pattern:
                 assert re.fullmatch(param.pattern, value), f"{name}: {value!r} fails {param.pattern}"
+
+
+def _mentions(func, names) -> bool:
+    source = inspect.getsource(func)
+    return any(re.search(rf"(?<![\w/.-]){re.escape(n)}(?![\w/.-])", source) for n in names)
 
 
 def _code(text: str) -> str:
