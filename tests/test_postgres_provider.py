@@ -50,6 +50,46 @@ def hung_docker_socket(tmp_path):
         conn.close()
 
 
+@pytest.fixture
+def fake_docker_engine(tmp_path):
+    """A unix socket answering the two calls of a Docker ping (/version, /_ping) and 404 else."""
+    import http.server
+    import json
+    import socketserver
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            if self.path.endswith("/version"):
+                body = json.dumps({"ApiVersion": "1.43", "Version": "24.0.0"}).encode()
+            elif self.path.endswith("/_ping"):
+                body = b"OK"
+            else:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_POST = do_GET  # noqa: N815
+
+        def address_string(self):
+            return "unix"
+
+        def log_message(self, *args):
+            pass
+
+    class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+        daemon_threads = True
+
+    path = tmp_path / "engine.sock"
+    server = Server(str(path), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"unix://{path}"
+    server.shutdown()
+    server.server_close()
+
+
 def local_bindir_of(server) -> Path:
     if server.provider not in ("local", "embedded"):
         pytest.skip(f"needs a local or embedded provider, the run uses {server.provider}")
@@ -82,6 +122,20 @@ def test_hung_docker_socket_falls_through_in_about_2_seconds(clean_env, hung_doc
     start = time.monotonic()
     assert postgres.choose_provider() == ("embedded", "/x/bin")
     assert time.monotonic() - start < 3.5
+
+
+def test_a_reachable_engine_is_chosen_and_a_failed_start_is_an_error(clean_env, fake_docker_engine):
+    clean_env.setenv("DOCKER_HOST", fake_docker_engine)
+    clean_env.setenv("RUNBOOK_PG_BINDIR", "/usr/lib/postgresql/15/bin")  # docker comes first
+    clean_env.setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+    assert postgres.docker_reachable() == (True, "ping ok")
+    assert postgres.choose_provider() == ("docker", "postgres:15")
+    clean_env.setenv("RUNBOOK_PG_IMAGE", "postgres:15-alpine")
+    assert postgres.choose_provider() == ("docker", "postgres:15-alpine")
+    start = time.monotonic()
+    with pytest.raises(postgres.ServerStartError, match="docker: could not start postgres:15-alpine"):
+        postgres.start_server()
+    assert time.monotonic() - start < 10
 
 
 def test_missing_docker_socket_is_detected_at_once(clean_env):

@@ -45,6 +45,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 PROVIDERS = ("url", "docker", "local", "embedded")
 DEFAULT_IMAGE = "postgres:15"
+DOCKER_PGDATA = "/var/lib/postgresql/runbook/data"
 DEFAULT_SERVICE_USER = "runbook-postgres"
 RUNDIR_PREFIX = "runbook-pg-"
 FIXTURE_ROLES = ("reporter", "metabase")
@@ -432,11 +433,17 @@ class DockerServer(Server):
         self.container = None
 
     def start(self) -> DockerServer:
-        from testcontainers.postgres import PostgresContainer
+        try:
+            from testcontainers.community.postgres import PostgresContainer
+        except ImportError:  # testcontainers < 4.9
+            from testcontainers.postgres import PostgresContainer
 
         self.container = PostgresContainer(
             self.image, username=SUPERUSER, password="postgres", dbname="postgres", driver=None
         )
+        # Data on a tmpfs inside the container, whatever the image's default PGDATA is.
+        self.container.with_env("PGDATA", DOCKER_PGDATA)
+        self.container.with_kwargs(tmpfs={str(Path(DOCKER_PGDATA).parent): "rw"})
         self.container.with_command(
             "postgres " + " ".join(f"-c {k}={v}" for k, v in SERVER_SETTINGS.items())
         )
@@ -447,7 +454,8 @@ class DockerServer(Server):
             raise ServerStartError(f"docker: could not start {self.image}: {exc}") from exc
         self.host = self.container.get_container_host_ip()
         self.port = int(self.container.get_exposed_port(5432))
-        self.datadir = f"container {self.container.get_wrapped_container().short_id}:/var/lib/postgresql/data"
+        short_id = self.container.get_wrapped_container().short_id
+        self.datadir = f"container {short_id}:{DOCKER_PGDATA} (tmpfs)"
         self._fetch_version()
         return self
 
