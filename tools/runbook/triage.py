@@ -22,7 +22,8 @@ from . import catalog
 from .logscan import Scanner
 
 DEFAULT_BASE_URL = "http://localhost:8000/"
-MAX_INSTANCES = 10  # distinct identifier sets printed per problem
+MAX_INSTANCES = 50  # distinct identifier sets reported per problem (JSON)
+TEXT_INSTANCES = 3  # ... and printed as text
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
 _ITEM = re.compile(r"^(?P<indent>\s*)\d+\.\s+(?P<text>.*)$")
@@ -240,14 +241,15 @@ def format_text(report: list[dict]) -> str:
         lines.append(f"  page:      {item['url']}")
         if item["first_fix_step"]:
             lines.append(f"  first fix: {item['first_fix_step']}")
-        for inst in item["instances"]:
+        for inst in item["instances"][:TEXT_INSTANCES]:
             values = ", ".join(f"{k}={v}" for k, v in inst["values"].items())
             count = f" ({inst['count']}x)" if item["count"] > 1 else ""
             lines.append(f"  found:     {values}{count}")
             if inst["command"]:
                 lines.append(f"    {inst['command']}")
-        if item["more_instances"]:
-            lines.append(f"  ... and {item['more_instances']} more distinct values")
+        more = item["more_instances"] + max(0, len(item["instances"]) - TEXT_INSTANCES)
+        if more:
+            lines.append(f"  ... and {more} more distinct values (--json lists up to {MAX_INSTANCES})")
         lines.append("")
     return "\n".join(lines).rstrip("\n")
 
