@@ -133,6 +133,10 @@ UNRELATED: list[str] = [
     "Nov 29 20:51:12 backoffice id3c[4242]: id3c.cli.command.etl.fhir INFO: Processed specimen «aaaaaaaa» in set «collections-scan»",
     "2021-11-29T20:51:13.123456-08:00 backoffice dockerd[700]: time=\"2021-11-29T20:51:13\" level=info msg=\"Container started\"",
     "Nov 29 20:51:14 backoffice id3c[4242]: id3c.cli.command INFO: Committing all changes",
+    # the daily linelist cron job starting is not a failure
+    "Nov 29 05:00:01 backoffice CRON[2121]: (ubuntu) CMD (/opt/backoffice/bin/wa-doh-linelists/generate --date 2021-11-28 --output-dir s3://bucket/linelists)",
+    # a Metabase question that merely mentions a problem word, from the nginx access log
+    "Nov 29 20:51:15 backoffice nginx[800]: 10.0.0.7 - - \"GET /metabase/question/439-unknown-barcode HTTP/1.1\" 200 1234",
 ]
 
 SET_NAMES = [
