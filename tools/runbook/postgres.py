@@ -60,6 +60,7 @@ SERVER_SETTINGS = {
     "max_connections": "100",
     "shared_buffers": "32MB",
     "log_min_messages": "warning",
+    "log_checkpoints": "off",
     # In the data directory, so removing it frees everything, even after an immediate shutdown.
     "dynamic_shared_memory_type": "mmap",
     "log_min_error_statement": "panic",
