@@ -147,10 +147,14 @@ def _normalise(site_url: str, href: str) -> str:
 
 
 def check_first(search_page, site_url, tmp_path, query, page):
-    links, meta = search(search_page, query)
+    shot = tmp_path / f"search-{page.replace('/', '-')[:-3]}.png"
+    try:
+        links, meta = search(search_page, query)
+    except Exception:
+        search_page.screenshot(path=str(shot))
+        raise
     got = [_normalise(site_url, href) for href in links]
     if not got or got[0] != page_url(site_url, page):
-        shot = tmp_path / f"search-{page.replace('/', '-')[:-3]}.png"
         search_page.screenshot(path=str(shot))
         pytest.fail(
             f"searching {query!r}: first result {got[:1]} is not {page_url(site_url, page)} "

@@ -314,3 +314,23 @@ def test_each_pages_own_examples_lead_back_to_it(problems, engine):
             assert any(p is problem for _, p in pages), f"{problem.relpath}: no line of {lines[:3]} maps to it"
             for line, p in pages:
                 assert p is None or p is problem, f"{problem.relpath}: {line!r} maps to {p.relpath}"
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    (r"No sample (?:found )?with identifier «(?P<identifier>[0-9a-f-]{36})»", ["with identifier «"]),
+    (r"(?:Specimen|Sample) with unexpected barcode", [" with unexpected barcode"]),
+    (r"(?:Specimen|Sample)\d", ["ample", "pecimen"]),  # the parser factors out the common "S"
+    (r"(?i)uwsgi workers available", ["uwsgi workers available"]),
+    (r"^(?!.*CRON).*bin/wa-doh-linelists/generate", ["bin/wa-doh-linelists/generate"]),
+    (r"\d+ \w+", None),
+    (r"(?:ab|cd)", None),  # too short to pre-filter on: runs on every line
+])
+def test_anchors(pattern, expected):
+    assert anchors(re.compile(pattern)) == expected
+
+
+def test_unanchored_pattern_still_found(tmp_path):
+    scanner = Scanner([("digits", re.compile(r"\d{5} \w+")), ("word", re.compile(r"Boom «x»"))])
+    text = "nothing\nabc 12345 go\nBoom «x» here\n«» 1 2\n"
+    hits = list(scanner.scan_text(text))
+    assert [(h.key, h.lineno, h.line) for h in hits] == [("digits", 2, "abc 12345 go"), ("word", 3, "Boom «x» here")]
