@@ -54,6 +54,16 @@ def test_problem_page_has_patterns(problems, page):
     assert problem.first_step, f"docs/{page} has no numbered step under '## Fix'"
 
 
+def test_every_problem_page_in_an_area_folder_has_patterns(problems):
+    """Pages in docs/<area>/ are problems: each must carry what finds it (the top-level pages,
+    index, errata, contacts and how-tos, are not problems)."""
+    pages = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.glob("*/**/*.md"))
+    assert pages, "no problem pages under docs/<area>/"
+    with_patterns = {p.relpath for p in problems}
+    missing = [page for page in pages if page not in with_patterns]
+    assert not missing, f"problem pages without `errors:` patterns in their front matter: {missing}"
+
+
 def test_every_snippet_named_by_a_page_exists_and_some_groups_fill_parameters(problems):
     filled = []
     for problem in problems:
