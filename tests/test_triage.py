@@ -344,3 +344,9 @@ def test_unanchored_pattern_still_found(tmp_path):
     text = "nothing\nabc 12345 go\nBoom «x» here\n«» 1 2\n"
     hits = list(scanner.scan_text(text))
     assert [(h.key, h.lineno, h.line) for h in hits] == [("digits", 2, "abc 12345 go"), ("word", 3, "Boom «x» here")]
+
+
+def test_unanchored_line_anchors_and_offsets():
+    scanner = Scanner([("start", re.compile(r"^\d{3}$"))])
+    text = "«éé» x\n123\nabc 456\n789\n"
+    assert [(h.lineno, h.line) for h in scanner.scan_text(text)] == [(2, "123"), (4, "789")]

@@ -132,7 +132,7 @@ class Scanner:
 
     def match_line(self, line: str, first: list[int] | None = None):
         """(key, match) of the first pattern (in the given order) that matches the line, or None."""
-        order = first or []
+        order = sorted(set(first or []))
         for index in order:
             key, pattern = self.patterns[index]
             m = pattern.search(line)
@@ -172,12 +172,16 @@ class Scanner:
                 pos = find(needle, end)
         if self.unanchored:
             text = data.decode("utf-8", "replace")
-            # Positions in the decoded text differ from bytes: collect lines by content instead.
             for index in self.unanchored:
-                for m in self.patterns[index][1].finditer(text):
+                # per line, so ^ and $ are line anchors; offsets move from characters to bytes
+                pattern = self.patterns[index][1]
+                multiline = re.compile(pattern.pattern, pattern.flags | re.MULTILINE)
+                char_pos = byte_pos = 0
+                for m in multiline.finditer(text):
                     start = text.rfind("\n", 0, m.start()) + 1
-                    byte_start = len(text[:start].encode("utf-8"))
-                    candidates.setdefault(byte_start, []).append(index)
+                    byte_pos += len(text[char_pos:start].encode("utf-8", "replace"))
+                    char_pos = start
+                    candidates.setdefault(byte_pos, []).append(index)
         if not candidates:
             return
         starts = sorted(candidates)
