@@ -14,7 +14,7 @@ from runbook import catalog
 from runbook import psql as runner
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def snippets() -> dict[str, catalog.Snippet]:
     return {s.id: s for s in catalog.discover() if s.kind == "sql"}
 

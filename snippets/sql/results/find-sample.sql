@@ -11,7 +11,7 @@
 -- identifier_set when the barcode itself is unknown. lims_ids: the Samplify sampleIds the
 -- presence/absence ETL has recorded for the sample.
 
-select typed.barcode,
+select coalesce(identifier.barcode, typed.barcode) as barcode,
        identifier_set.name as identifier_set,
        sample.sample_id,
        case

@@ -1,0 +1,255 @@
+"""The `runbook` runner and CLI: exit codes, messages, transactions, pasteable `show` output,
+no psql on the machine; and the statement splitter and output parser it relies on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import scenario as sc
+from runbook import catalog, postgres
+from runbook import psql as runner
+from runbook.cli import main
+from runbook.statements import split
+from sqlsnippets import ok, run
+
+
+def cli(*args, env=None):
+    return CliRunner().invoke(main, [str(a) for a in args], env=env)
+
+
+def write_snippet(tmp_path: Path, name: str, effect: str, body: str, params: str = "") -> catalog.Snippet:
+    path = tmp_path / f"{name}.sql"
+    path.write_text(f"-- title: {name}\n-- effect: {effect}\n-- tags: [SQL]\n{params}\n{body}\n")
+    return catalog.load(path)
+
+
+# --------------------------------------------------------------------------------------------
+# parameters: checked before anything connects (exit 2, the message names the parameter)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "find-sample"], "missing parameter 'barcode'"),
+    (["run", "find-sample", "-p", "barcode=aaaaaaaa", "-p", "plate=x"], "unknown parameter 'plate'"),
+    (["run", "find-sample", "-p", "barcode=aaaaaaaaa"], "parameter 'barcode': 'aaaaaaaaa' does not match"),
+    (["run", "find-sample", "-p", "barcode"], "expected NAME=VALUE"),
+    (["run", "find-incomplete-manifest-samples", "-p", "date_before_error=2020-13-45",
+      "-p", "date_of_error=2020-06-02"], "parameter 'date_before_error': '2020-13-45' is not a valid date"),
+    (["run", "show-identifier", "-p", "identifier=not-a-uuid"], "parameter 'identifier'"),
+    (["run", "mark-presence-absence-skipped", "-p", "presence_absence_id=12x"], "parameter 'presence_absence_id'"),
+    (["run", "delete-duplicate-barcode-sample", "-p", "sample_ids=1,,2"], "parameter 'sample_ids' is empty"),
+    (["run", "grant-metabase-role", "-p", 'admin_role=x"; drop role y; --'], "parameter 'admin_role'"),
+    (["run", "no-such-snippet"], "no snippet 'no-such-snippet'"),
+    (["run", "find-sample", "-p", "barcode=aaaaaaaa", "--commit"], "only reads"),
+    (["show", "find-sample"], "missing parameter 'barcode'"),
+])
+def test_bad_usage_exits_2_before_connecting(args, message):
+    result = cli(*args, "--dsn", "postgresql://nobody@/nowhere?host=/nonexistent") if args[0] == "run" else cli(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# run
+
+
+def test_run_read_snippet_prints_rows(id3c_db):
+    sc.identifier(id3c_db, "samples", "aaaaaaaa")
+    result = cli("run", "find-sample", "-p", "barcode=aaaaaaaa", "--dsn", id3c_db.url)
+    assert result.exit_code == 0, result.output
+    assert "aaaaaaaa" in result.stdout and "samples" in result.stdout
+    assert "rolled back" not in result.stdout
+
+
+def test_run_write_snippet_is_a_dry_run_that_reports_changes(id3c_db):
+    group = sc.pa_document(id3c_db, {"samples": []})
+    result = cli("run", "mark-presence-absence-skipped", "-p", f"presence_absence_id={group}", "--dsn", id3c_db.url)
+    assert result.exit_code == 0, result.output
+    assert "manually skipped" in result.stdout
+    assert "receiving.presence_absence" in result.stdout and "total: 1" in result.stdout
+    assert "dry run: rolled back (add --commit" in result.stdout
+    assert id3c_db.execute("select processing_log from receiving.presence_absence")[0][0] == []
+
+
+def test_run_commit_and_expect(id3c_db):
+    group = sc.pa_document(id3c_db, {"samples": []})
+    args = ["run", "mark-presence-absence-skipped", "-p", f"presence_absence_id={group}", "--dsn", id3c_db.url]
+    mismatch = cli(*args, "--commit", "--expect", "2")
+    assert mismatch.exit_code == 3
+    assert "expect mismatch: 1 rows would change, --expect 2: rolled back" in mismatch.stdout
+    assert id3c_db.execute("select processing_log from receiving.presence_absence")[0][0] == []
+    done = cli(*args, "--commit", "--expect", "1")
+    assert done.exit_code == 0 and "committed: 1 rows changed" in done.stdout
+    assert len(id3c_db.execute("select processing_log from receiving.presence_absence")[0][0]) == 1
+
+
+def test_run_refusal_exits_1_with_psqls_error_and_rolls_back(id3c_db):
+    result = cli("run", "delete-presence-absence-document", "-p", "presence_absence_id=7", "--dsn", id3c_db.url, "--commit")
+    assert result.exit_code == 1
+    assert "presence_absence_id 7: no such document" in result.stderr
+    assert "psql failed: everything was rolled back" in result.stderr
+
+
+def test_run_connection_failure_exits_1(tmp_path):
+    result = cli("run", "find-sample", "-p", "barcode=aaaaaaaa", "--dsn", f"postgresql://x@/db?host={tmp_path}")
+    assert result.exit_code == 1
+    assert "psql" in result.stderr and str(tmp_path) in result.stderr
+
+
+def test_run_uses_libpq_environment_without_dsn(id3c_db, monkeypatch):
+    from psycopg.conninfo import conninfo_to_dict
+
+    sc.identifier(id3c_db, "samples", "aaaaaaaa")
+    env = {"PGHOST": None, "PGPORT": None, "PGUSER": None, "PGPASSWORD": None, "PGDATABASE": None}
+    for key, value in conninfo_to_dict(id3c_db.url).items():
+        env["PG" + {"dbname": "DATABASE"}.get(key, key.upper())] = str(value)
+    result = cli("run", "find-sample", "-p", "barcode=aaaaaaaa", env=env)
+    assert result.exit_code == 0, result.output
+    assert "samples" in result.stdout
+
+
+def test_any_error_rolls_back_everything(id3c_db, tmp_path):
+    snippet = write_snippet(tmp_path, "insert-then-fail", "write",
+                            "insert into warehouse.site (identifier) values ('rolled-back');\nselect 1/0;")
+    before = id3c_db.snapshot()
+    out = runner.run_snippet(snippet, {}, dsn=id3c_db.url, commit=True)
+    assert out.exit_code == 1 and "division by zero" in out.stderr and not out.committed
+    assert id3c_db.snapshot() == before
+
+
+def test_read_snippets_run_read_only(id3c_db, tmp_path):
+    snippet = write_snippet(tmp_path, "sneaky-read", "read",
+                            "insert into warehouse.site (identifier) values ('sneaky');")
+    out = runner.run_snippet(snippet, {}, dsn=id3c_db.url)
+    assert out.exit_code == 1 and "read-only transaction" in out.stderr
+
+
+def test_dry_run_setting_is_visible_to_snippets(id3c_db, tmp_path):
+    snippet = write_snippet(tmp_path, "show-dry-run", "write",
+                            "select current_setting('runbook.dry_run', true) as dry_run;")
+    assert runner.run_snippet(snippet, {}, dsn=id3c_db.url, unaligned=True).rows() == [{"dry_run": "on"}]
+    committed = runner.run_snippet(snippet, {}, dsn=id3c_db.url, commit=True, unaligned=True)
+    assert committed.rows() == [{"dry_run": "off"}] and committed.committed
+
+
+def test_metabase_snippet_reminds_where_it_runs(metabase_db):
+    metabase_db.execute("insert into report_card (name) values ('Weekly')")
+    result = cli("run", "set-question-cache-ttl", "-p", "question=Weekly", "-p", "cache_ttl=0",
+                 "--dsn", metabase_db.url)
+    assert result.exit_code == 0, result.output
+    assert "runs in the metabase database" in result.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# no psql on the machine
+
+
+def test_no_psql_gives_a_clear_message(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("RUNBOOK_PSQL", raising=False)
+    monkeypatch.setattr(postgres, "_embedded_bindir", lambda: None)
+    result = cli("run", "find-sample", "-p", "barcode=aaaaaaaa")
+    assert result.exit_code == 1
+    assert "No psql client found" in result.stderr and "apt-get install postgresql-client" in result.stderr
+    result = cli("check", "--dsn", "postgresql:///x")
+    assert result.exit_code == 1 and "No psql client found" in result.stderr
+
+
+def test_runbook_psql_pointing_nowhere_is_named(monkeypatch):
+    monkeypatch.setenv("RUNBOOK_PSQL", "/nonexistent/psql")
+    result = cli("run", "find-sample", "-p", "barcode=aaaaaaaa")
+    assert result.exit_code == 1 and "RUNBOOK_PSQL=/nonexistent/psql" in result.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# show: pasteable
+
+
+def test_show_fills_set_lines_and_quotes_for_psql():
+    result = cli("show", "set-question-cache-ttl", "-p", "question=it's a \\ test", "-p", "cache_ttl=0")
+    assert result.exit_code == 0, result.output
+    assert "\\set question 'it''s a \\\\ test'" in result.stdout
+    assert "\\set cards '1'" in result.stdout  # defaults are filled in
+    assert "begin;" in result.stdout and "commit;" in result.stdout  # the note says how to finish
+
+
+def test_show_output_pasted_into_psql_runs(id3c_db, psql_bin):
+    sc.identifier(id3c_db, "samples", "aaaaaaaa")
+    shown = cli("show", "find-sample", "-p", "barcode=AAAAAAAA")
+    assert shown.exit_code == 0
+    pasted = subprocess.run([psql_bin, "-X", "--dbname", id3c_db.url], input=shown.stdout,
+                            capture_output=True, text=True)
+    assert pasted.returncode == 0, pasted.stderr
+    assert "aaaaaaaa" in pasted.stdout and "samples" in pasted.stdout
+
+
+def test_pasted_write_snippet_stays_in_its_transaction(metabase_db, psql_bin):
+    metabase_db.execute("insert into report_card (name) values ('Weekly')")
+    before = metabase_db.snapshot(("public",))
+    hostile = "Weekly'; drop table report_card; --"
+    shown = cli("show", "set-question-cache-ttl", "-p", "question=Weekly", "-p", "cache_ttl=7")
+    pasted = subprocess.run([psql_bin, "-X", "--dbname", metabase_db.url], input=shown.stdout,
+                            capture_output=True, text=True)
+    assert pasted.returncode == 0, pasted.stderr
+    assert "UPDATE 1" in pasted.stdout  # ran, inside begin; and psql's end without commit undid it
+    assert metabase_db.snapshot(("public",)) == before
+    shown = cli("show", "set-question-cache-ttl", "-p", f"question={hostile}", "-p", "cache_ttl=7")
+    pasted = subprocess.run([psql_bin, "-X", "--dbname", metabase_db.url], input=shown.stdout,
+                            capture_output=True, text=True)
+    assert "no card has this name" in pasted.stderr
+    assert metabase_db.snapshot(("public",)) == before
+
+
+def test_show_examples_and_shell_snippets():
+    result = cli("show", "find-closest-barcodes", "--examples")
+    assert result.exit_code == 0 and "\\set barcode 'aaaaaaab'" in result.stdout
+    shell = next(s for s in catalog.discover() if s.kind == "sh")
+    result = cli("show", shell.id)
+    assert result.exit_code == 2 and "shell snippet" in result.stderr
+
+
+def test_console_script_lists_snippets():
+    runbook = Path(sys.executable).parent / "runbook"
+    if not runbook.exists():
+        pytest.skip("the runbook console script is not installed next to this Python")
+    out = subprocess.run([str(runbook), "list"], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[0].split()[:3] == ["id", "effect", "title"]
+    assert "find-plate-documents" in out and "docs/results/investigate-plate.md" in out
+
+
+# --------------------------------------------------------------------------------------------
+# building blocks
+
+
+def test_split_respects_quotes_dollar_bodies_and_comments():
+    text = """-- title: x
+select 'a;b' as "c;d", E'it\\'s;' ; -- a comment; still a comment
+/* block; /* nested; */ still */ do $$ begin perform 1; end $$;
+do $body$ select ';' $body$;
+\\set x 1
+update t set a = $1 where b = :'x'"""
+    stmts = split(text)
+    assert [s.keyword for s in stmts] == ["select", "do", "do", "\\set", "update"]
+    assert stmts[0].text == """select 'a;b' as "c;d", E'it\\'s;'"""
+    assert stmts[1].line == 3 and stmts[4].plannable and not stmts[1].plannable
+    assert split("select set_config('a.b', :'b', true) as b")[0].sets_config_only
+    assert not split("select set_config('a', 'b', true) from t")[0].sets_config_only
+
+
+def test_parse_unaligned_keeps_newlines_and_nulls():
+    rs, fs = runner.RECORD_SEP, runner.FIELD_SEP
+    text = f"a{fs}b{rs}1{fs}x\ny{rs}2{fs}\\N{rs}(2 rows)\nonly{rs}(0 rows)\n"
+    assert runner.parse_unaligned(text) == [
+        [{"a": "1", "b": "x\ny"}, {"a": "2", "b": None}], []]
+
+
+def test_counts_are_per_table_inside_the_transaction(id3c_db):
+    sc.identifier(id3c_db, "samples", "aaaaaaaa")
+    sc.identifier(id3c_db, "samples", "bbbbbbbb")
+    out = ok(run(id3c_db, "create-samples-from-aliquot-manifest", sample_barcodes="aaaaaaaa,bbbbbbbb"))
+    assert [(c.table, c.inserted, c.updated, c.deleted) for c in out.changes] == [("warehouse.sample", 2, 0, 0)]
+    assert "warehouse.sample" in runner.format_changes(out) and "total: 2" in runner.format_changes(out)
