@@ -98,7 +98,7 @@ def id3c_db(pg_server, id3c_template):
     """A fresh ID3C-like database: .url, .name, .execute(sql, params), .snapshot()."""
     db = postgres.clone(pg_server, id3c_template)
     yield db
-    db.drop()
+    db.drop_later()
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def metabase_db(pg_server, metabase_template):
     """A fresh Metabase application database (public.report_card)."""
     db = postgres.clone(pg_server, metabase_template)
     yield db
-    db.drop()
+    db.drop_later()
 
 
 @pytest.fixture(scope="session")

@@ -246,7 +246,9 @@ def exercise(url: str, clean_env) -> tuple[set, set]:
         db = postgres.clone(server, template)
         db.execute("insert into warehouse.site (identifier) values ('x')")
         postgres.clone(server, template)  # left for stop() to drop
-        return state_of(server)
+        seen = state_of(server)
+        db.drop_later()  # stop() waits for background drops on an existing server
+        return seen
     finally:
         server.stop()
 
