@@ -233,10 +233,13 @@ def test_iso_timestamps(tmp_path):
     }]
 
 
-@pytest.mark.parametrize("kind", ["missing", "directory", "bad-gzip", "truncated-gzip", "unreadable"])
+@pytest.mark.parametrize("kind", ["missing", "directory", "under-a-file", "bad-gzip", "truncated-gzip", "unreadable"])
 def test_unreadable_file_exits_two_with_a_clear_message(tmp_path, kind):
     path = tmp_path / "syslog.gz"
-    if kind == "directory":
+    if kind == "under-a-file":
+        (tmp_path / "plain").write_text("x\n")
+        path = tmp_path / "plain" / "syslog"
+    elif kind == "directory":
         path.mkdir()
     elif kind == "bad-gzip":
         path.write_bytes(b"\x1f\x8b" + b"not really gzip")
