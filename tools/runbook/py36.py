@@ -83,15 +83,17 @@ class Build:
     def log_path(self, name: str) -> Path:
         return self.plan.logs / f"{name}.log"
 
-    def fail(self, name: str, message: str, texts=(), timed_out: bool = False) -> bool:
+    def fail(self, name: str, message: str, texts=(), timed_out: bool = False,
+             tail: bool = True) -> bool:
+        """Say why a step stopped: the message, the log's last lines, the known causes."""
         self.echo(f"\nFAILED at {name}: {message}")
         log = self.log_path(name)
         text = "\n".join(texts) if texts else (log.read_text("utf-8", "replace")
                                                 if log.exists() else "")
-        tail = [line for line in text.splitlines() if line.strip()][-15:]
-        if tail:
+        lines = [line for line in text.splitlines() if line.strip()][-15:]
+        if lines and tail:
             self.echo(f"Last lines of {log}:")
-            self.echo("\n".join(f"  | {line}" for line in tail))
+            self.echo("\n".join(f"  | {line}" for line in lines))
         explained = py36_causes.explain(text, timed_out)
         if explained:
             self.echo("\n".join(explained))
@@ -135,7 +137,7 @@ class Build:
     def summary(self) -> None:
         self.echo("\nStep times")
         for name, seconds, ok in self.results:
-            self.echo(f"  {name:<10} {seconds:8.1f}s  {'ok' if ok else 'FAILED'}  "
+            self.echo(f"  {name:<10} {seconds:9.2f}s  {'ok' if ok else 'FAILED'}  "
                       f"{self.log_path(name)}")
         for warning in self.warnings:
             self.echo(f"warning: {warning}")
@@ -189,7 +191,7 @@ class Build:
                                          f"its sha256 is {got}")
         except py36_source.SourceError as exc:
             log(str(exc))
-            return self.fail(step.name, str(exc))
+            return self.fail(step.name, str(exc), tail=False)
         return True
 
     def step_extract(self, step) -> bool:
@@ -198,7 +200,7 @@ class Build:
             tree = py36_source.extract(self.plan.tarball, self.plan.tree.parent, log)
         except py36_source.SourceError as exc:
             log(str(exc))
-            return self.fail(step.name, str(exc))
+            return self.fail(step.name, str(exc), tail=False)
         if tree != self.plan.tree:
             for later in self.plan.steps:
                 if later.cwd == self.plan.tree:
@@ -212,7 +214,7 @@ class Build:
             outcome = py36_source.apply_patch(self.plan.tree, PATCH, log)
         except py36_source.SourceError as exc:
             log(str(exc))
-            return self.fail(step.name, str(exc))
+            return self.fail(step.name, str(exc), tail=False)
         self.echo(f"      {outcome}")
         return True
 
@@ -278,22 +280,23 @@ class Build:
 @click.option("--source", type=click.Path(exists=True, path_type=Path), default=None,
               help="A local tarball (sha256 checked when its name is official, else --sha256) "
               "or an unpacked source tree (built in place).")
-@click.option("--sha256", default=None, help="Expected sha256 of a --source tarball whose name "
+@click.option("--sha256", default=None, metavar="HEX", help="Expected sha256 of a --source tarball whose name "
               "is not an official one.")
-@click.option("--url", default=None, help="Download from here instead of python.org (a mirror).")
+@click.option("--url", default=None, metavar="URL", help="Download from here instead of python.org (a mirror).")
 @click.option("--install-deps", is_flag=True, help="brew install the missing formulae first.")
 @click.option("--any-platform", is_flag=True, help="Build on a system other than macOS 11 on "
               "Intel (Linux, arm64, newer macOS); checks there become warnings.")
-@click.option("--no-optimizations", is_flag=True, help="Leave out --enable-optimizations (PGO "
-              "and LTO): much faster, slightly slower interpreter.")
+@click.option("--no-optimizations", is_flag=True, help="Leave out --enable-optimizations (profile-"
+              "guided optimization): much faster build, slightly slower interpreter.")
 @click.option("--skip-tests", is_flag=True, help="Do not run make test.")
 @click.option("--strict-tests", is_flag=True, help="Stop when any test fails (by default "
               "failures are listed and the install goes on).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
               help="Parallel make jobs [default: number of cores].")
 @click.option("--step-timeout", type=click.FloatRange(min=0.1), default=DEFAULT_STEP_TIMEOUT,
+              metavar="SECONDS",
               show_default=True, help="Wall-clock limit of each step, in seconds.")
-@click.option("--openssl-prefix", type=click.Path(file_okay=False), default=None,
+@click.option("--openssl-prefix", type=click.Path(file_okay=False), default=None, metavar="PATH",
               help="An OpenSSL 1.1 install to use instead of `brew --prefix openssl@1.1`.")
 @click.option("--allow-missing", multiple=True, type=click.Choice(py36_verify.REQUIRED),
               help="Let a required module (ssl, zlib) fail verification as a warning.")

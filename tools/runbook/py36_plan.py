@@ -177,6 +177,7 @@ def make_plan(options: Options, host: Host) -> Plan:
     want = expected_sha256(tarball.name if tarball else "", options.sha256)
     if source is not None:
         fetch.argv = []
+        fetch.title = f"check {source.name}"
         fetch.note = (f"use {source} (an unpacked tree)" if tarball is None else
                       f"use {source}; sha256 must be {want}" if want else
                       f"use {source}; no known sha256 (pass --sha256 to check it)")

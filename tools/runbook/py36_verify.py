@@ -24,6 +24,9 @@ CODE = {
     "hashlib": "import hashlib, _hashlib; print('sha256', hashlib.sha256(b'').hexdigest()[:8])",
 }
 TIMEOUT = 120
+LINUX_SSL_HINT = ("3.6 needs OpenSSL 1.1 headers (libssl-dev is OpenSSL 3 on current "
+                  "distributions): build OpenSSL 1.1.1w into a prefix and pass "
+                  "--openssl-prefix, or accept it with --allow-missing ssl")
 
 
 @dataclass
@@ -69,7 +72,9 @@ def verify(python: Path, version: str, macos: bool, allow_missing=(), log=print)
     rc, out, err = _run(python, "import sys; print('%d.%d.%d' % sys.version_info[:3])")
     ok, detail = _judge(rc, out, err)
     if not ok:
-        checks.append(Check("python3.6", "error", detail, f"{python} does not run"))
+        checks.append(Check("python3.6", "error", detail,
+                            "not installed: see logs/install.log" if not python.exists()
+                            else "it does not start: see logs/make.log and logs/install.log"))
     elif not detail.startswith("3.6."):
         checks.append(Check("python3.6", "error", f"reports version {detail}", "not a 3.6 build"))
     else:
@@ -86,7 +91,8 @@ def verify(python: Path, version: str, macos: bool, allow_missing=(), log=print)
         if ok and module == "ssl" and macos and not detail.startswith("OpenSSL 1.1"):
             ok, hint = False, "macOS build must link OpenSSL 1.1 (openssl@1.1), not " + detail
         if not ok:
-            hint = hint or MODULE_HINTS.get(module, "")
+            hint = hint or (LINUX_SSL_HINT if module == "ssl" and not macos
+                            else MODULE_HINTS.get(module, ""))
             fatal = module in REQUIRED and module not in allow_missing
             status = "error" if fatal else "warning"
         else:
