@@ -507,6 +507,18 @@ def test_ssl_must_be_openssl_1_1_on_macos(synthetic, bigsur):
 
 
 @needs_posix
+def test_a_refused_brew_install_is_explained(synthetic, bigsur):
+    shutil.rmtree(bigsur.opt / "openssl@1.1")
+    write_exe(bigsur.bin / "brew", f'#!/bin/sh\ncase "$1" in --prefix) echo "{bigsur.opt}/$2";;\n'
+              'install) echo "Error: openssl@1.1 has been disabled because it is not supported '
+              'upstream! It was disabled on 2024-10-24." >&2; exit 1;;\nesac\n')
+    result = synthetic("--skip-tests", "--install-deps")
+    assert result.exit_code == 1
+    assert "FAILED at deps" in result.output and "Known cause (openssl11-gone)" in result.output
+    assert "--openssl-prefix" in result.output
+
+
+@needs_posix
 def test_install_deps_runs_brew_install_on_bigsur(synthetic, bigsur):
     shutil.rmtree(bigsur.opt / "xz")
     result = synthetic("--skip-tests", "--install-deps")
@@ -549,6 +561,8 @@ def test_every_cause_matches_its_lines_and_only_those():
     lines["sendfile-struct"] = ("./Modules/posixmodule.c:8402:24: error: variable has incomplete "
                                 "type 'struct sf_hdtr'")
     lines["ctypes-libffi"] = "import ctypes: killed by SIGSEGV"
+    lines["openssl11-gone"] = ("Error: openssl@1.1 has been disabled because it is not "
+                               "supported upstream! It was disabled on 2024-10-24.")
     for name, line in lines.items():
         found = [c.name for c, _ in py36_causes.match(line)]
         assert found == [name.replace("-struct", "")], (name, found)

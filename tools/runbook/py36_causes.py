@@ -72,6 +72,14 @@ CAUSES: tuple[Cause, ...] = (
         "CPPFLAGS), or point --openssl-prefix at an OpenSSL 1.1 install.",
     ),
     Cause(
+        "openssl11-gone",
+        r"openssl@1\.1 has been disabled|No available formula with the name \"?openssl@1\.1",
+        "Homebrew no longer installs openssl@1.1: OpenSSL 1.1.1 reached its end of life in "
+        "September 2023 and the formula was disabled (it may since have been removed).",
+        "Install OpenSSL 1.1.1w another way (a tap that still carries it, or from source into "
+        "a prefix such as ~/.local/openssl-1.1) and pass --openssl-prefix PATH.",
+    ),
+    Cause(
         "zlib-sysroot",
         r"zlib not available",
         "The interpreter was built without zlib, so ensurepip cannot unpack pip's wheel. On "
