@@ -580,6 +580,21 @@ def test_regrtest_summary_parsing():
     assert failed_tests("== Tests result: SUCCESS ==\n") == []
 
 
+def test_ctrl_c_stops_the_step_it_started(tmp_path):
+    pid_file = tmp_path / "pid"
+
+    def interrupt(message):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run("hang", ["sh", "-c", f"echo $$ > {pid_file}; exec sleep 60"], tmp_path / "hang.log",
+            {}, None, 30, interrupt, heartbeat=0.3)
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert "interrupted (Ctrl-C)" in (tmp_path / "hang.log").read_text()
+
+
 def test_heartbeat_shows_progress_and_log_tail(tmp_path):
     seen = []
     result = run("slow", ["sh", "-c", "echo compiling _ssl; sleep 0.7"], tmp_path / "slow.log",

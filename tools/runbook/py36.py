@@ -324,4 +324,7 @@ def build_cmd(version, prefix, cache, source, sha256, url, install_deps, any_pla
         code = Build(options)()
     except py36_source.SourceError as exc:  # e.g. --sha256 contradicting a published checksum
         raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted; the running step was stopped. Re-run to start again.", err=True)
+        code = 130
     raise SystemExit(code)

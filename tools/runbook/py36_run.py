@@ -65,25 +65,33 @@ def run(name: str, argv: list, log: Path, env: dict, cwd: Path | None, timeout: 
         except OSError as exc:
             out.write(f"cannot start {argv[0]}: {exc}\n")
             return Result(name, 127, time.monotonic() - start, False, log)
-        timed_out = False
-        while True:
-            left = timeout - (time.monotonic() - start)
-            try:
-                proc.wait(timeout=max(0.01, min(heartbeat, left)))
-                break
-            except subprocess.TimeoutExpired:
-                if time.monotonic() - start >= timeout:
-                    timed_out = True
-                    stop(proc)
-                    break
-                elapsed = int(time.monotonic() - start)
-                echo(f"      ... {elapsed // 60}m{elapsed % 60:02d}s  {last_line(log)}")
+        try:
+            timed_out = wait(proc, start, timeout, heartbeat, log, echo)
+        except KeyboardInterrupt:  # its own session gets no Ctrl-C: stop it here
+            stop(proc)
+            out.write("\n*** interrupted (Ctrl-C)\n")
+            raise
         seconds = time.monotonic() - start
         if timed_out:
             out.write(f"\n*** stopped: no exit after {timeout:g}s (--step-timeout)\n")
         else:
             out.write(f"\n*** exit status {proc.returncode} after {seconds:.1f}s\n")
     return Result(name, proc.returncode, seconds, timed_out, log)
+
+
+def wait(proc, start: float, timeout: float, heartbeat: float, log: Path, echo) -> bool:
+    """Wait for the step, echoing a heartbeat; True when the time limit stopped it."""
+    while True:
+        left = timeout - (time.monotonic() - start)
+        try:
+            proc.wait(timeout=max(0.01, min(heartbeat, left)))
+            return False
+        except subprocess.TimeoutExpired:
+            if time.monotonic() - start >= timeout:
+                stop(proc)
+                return True
+            elapsed = int(time.monotonic() - start)
+            echo(f"      ... {elapsed // 60}m{elapsed % 60:02d}s  {last_line(log)}")
 
 
 def stop(proc: subprocess.Popen) -> None:
