@@ -97,7 +97,7 @@ def test_runbook_list_names_every_sql_snippet_and_its_page():
     result = CliRunner().invoke(main, ["list", "--kind", "sql"])
     assert result.exit_code == 0, result.output
     for path in SQL_FILES:
-        line = next(l for l in result.output.splitlines() if l.startswith(path.stem + " "))
+        line = next(x for x in result.output.splitlines() if x.startswith(path.stem + " "))
         assert "(no page)" not in line, line
 
 

@@ -14,8 +14,8 @@ import pytest
 from requirements import need
 from sqlsnippets import column, ok, refused, run
 
-THRESHOLD_MINUTES = "0.03"  # 1.8 s: a real query runs past it, a just-started one does not
-OLD_ENOUGH = 2.3  # seconds the old query has run before the snippet looks
+THRESHOLD_MINUTES = "0.015"  # 0.9 s: the old query runs past it, one started just before does not
+OLD_ENOUGH = 1.3  # seconds the old query has run before the snippet looks
 
 
 def url_as(url: str, user: str, password: str | None = None) -> str:
@@ -86,14 +86,15 @@ def test_cancel_long_queries_cancels_only_old_metabase_queries(pg_server, id3c_d
     old = sessions.wait_active("rb-old-metabase")
     other = sessions.wait_active("rb-other-user")
     started = time.monotonic()
-    time.sleep(OLD_ENOUGH)
-    sessions.start("rb-young-metabase", metabase_url(pg_server, id3c_db))
-    young = sessions.wait_active("rb-young-metabase")
+    young_url = metabase_url(pg_server, id3c_db)
+    time.sleep(max(0.0, OLD_ENOUGH - (time.monotonic() - started)))
 
     dry = ok(run(id3c_db, "cancel-long-queries", minutes=THRESHOLD_MINUTES))
     assert [(r["pid"], r["action"]) for r in dry.rows()] == [(str(old), "would cancel (dry run)")]
     assert sessions.state("rb-old-metabase")[1] == "active", "a dry run cancels nothing"
 
+    sessions.start("rb-young-metabase", young_url)  # started just before the snippet looks
+    young = sessions.wait_active("rb-young-metabase")
     done = ok(run(id3c_db, "cancel-long-queries", commit=True, minutes=THRESHOLD_MINUTES))
     elapsed = time.monotonic() - started
     assert [(r["pid"], r["usename"], r["action"]) for r in done.rows()] == [(str(old), "metabase", "cancelled")]

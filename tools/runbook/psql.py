@@ -19,6 +19,7 @@ touched, including rows of a rolled-back subtransaction, and nothing in the syst
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import shutil
@@ -45,21 +46,34 @@ class ConnectionFailed(RuntimeError):
 
 
 def find_psql() -> str:
-    """runbook.postgres.psql_binary() when that module is there, else psql on PATH."""
+    """runbook.postgres.psql_binary() when that module is there, else psql on PATH.
+
+    Debian's /usr/bin/psql is pg_wrapper, a Perl script that costs ~70 ms a start; unless
+    RUNBOOK_PSQL names a client, the newest /usr/lib/postgresql/*/bin/psql behind it is used.
+    """
     try:
         from runbook.postgres import psql_binary
     except ImportError:
         found = shutil.which("psql")
-        if found:
-            return found
-        raise PsqlNotFound(
-            "No psql client found. Install one (Debian: apt-get install postgresql-client; "
-            "macOS: brew install libpq) or set RUNBOOK_PSQL to its path."
-        ) from None
-    try:
-        return psql_binary()
-    except FileNotFoundError as exc:
-        raise PsqlNotFound(str(exc)) from None
+        if not found:
+            raise PsqlNotFound(
+                "No psql client found. Install one (Debian: apt-get install postgresql-client; "
+                "macOS: brew install libpq) or set RUNBOOK_PSQL to its path."
+            ) from None
+    else:
+        try:
+            found = psql_binary()
+        except FileNotFoundError as exc:
+            raise PsqlNotFound(str(exc)) from None
+    return found if os.environ.get("RUNBOOK_PSQL") else _behind_pg_wrapper(found)
+
+
+def _behind_pg_wrapper(path: str) -> str:
+    if os.path.basename(os.path.realpath(path)) != "pg_wrapper":
+        return path
+    clients = [p for p in glob.glob("/usr/lib/postgresql/*/bin/psql") if os.access(p, os.X_OK)]
+    version = lambda p: [int(x) for x in re.findall(r"\d+", p.split("/")[-3])]  # noqa: E731
+    return max(clients, key=version) if clients else path
 
 
 def psql_argv(dsn: str | None, *, unaligned: bool = False) -> list[str]:
@@ -275,60 +289,91 @@ class CheckResult:
     not_planned: list[Statement] = field(default_factory=list)
     failed: Statement | None = None
     error: str = ""
-    skipped: str = ""  # why the snippet was not checked at all
 
 
-def build_check_script(statements: list[Statement]):
-    """(script, planned, executed, not_planned) for `check`."""
+def psql_set_line(name: str, value: str) -> str:
+    """A psql `\\set name 'value'` line: quotes doubled, backslashes escaped (psql unescapes)."""
+    quoted = value.replace("\\", "\\\\").replace("'", "''")
+    return f"\\set {name} '{quoted}'"
+
+
+def _plan(snippets: list[Snippet]):
+    """The check script, and per snippet (statements, planned, executed, not planned)."""
     lines = [
-        "\\set ON_ERROR_STOP on",
         "\\set QUIET on",
         "\\o /dev/null",
-        "begin read only;",
-        "set local statement_timeout = '30s';",
-        "set local lock_timeout = '5s';",
+        "set statement_timeout = '30s';",
+        "set lock_timeout = '5s';",
     ]
-    planned, executed, not_planned = [], [], []
-    for number, stmt in enumerate(statements):
-        if stmt.sets_config_only:  # executed: later statements read these settings
-            lines += [f"\\echo {MARK}:statement {number}", stmt.text + ";"]
-            executed.append(stmt)
-        elif stmt.plannable:
-            lines += [f"\\echo {MARK}:statement {number}", "explain " + stmt.text + ";"]
-            planned.append(stmt)
-        else:
-            not_planned.append(stmt)
-    lines += ["rollback;", f"\\echo {MARK}:finished"]
-    return "\n".join(lines) + "\n", planned, executed, not_planned
+    plans = []
+    for index, snippet in enumerate(snippets):
+        statements = split(snippet.text)
+        planned, executed, not_planned = [], [], []
+        lines.append(f"\\warn {MARK}:snippet {index}")
+        lines += [psql_set_line(k, v) for k, v in snippet.bind(snippet.examples()).items()]
+        lines.append("begin read only;")
+        for number, stmt in enumerate(statements):
+            if stmt.sets_config_only:  # executed: later statements read these settings
+                lines += [f"\\warn {MARK}:statement {index} {number}", stmt.text + ";"]
+                executed.append(stmt)
+            elif stmt.plannable:
+                lines += [f"\\warn {MARK}:statement {index} {number}", "explain " + stmt.text + ";"]
+                planned.append(stmt)
+            else:
+                not_planned.append(stmt)
+        lines.append("rollback;")
+        plans.append((statements, planned, executed, not_planned))
+    lines.append(f"\\warn {MARK}:finished")
+    return "\n".join(lines) + "\n", plans
 
 
-def check_snippet(snippet: Snippet, dsn: str | None, timeout: float | None = 120) -> CheckResult:
-    """EXPLAIN (never execute) each plannable statement with the example parameters, read only."""
-    statements = split(snippet.text)
-    script, planned, executed, not_planned = build_check_script(statements)
+def check_snippets(snippets: list[Snippet], dsn: str | None, timeout: float | None = 600) -> list[CheckResult]:
+    """EXPLAIN (never execute) each plannable statement of each snippet, with its example
+    parameters, in one psql session: one read-only transaction per snippet, rolled back.
+
+    Markers go to stderr with \\warn (psql 13 or later), in order with psql's error messages,
+    so the first error after a snippet's marker is that snippet's.
+    """
+    script, plans = _plan(snippets)
     argv = psql_argv(dsn, unaligned=True)
-    for name, value in snippet.bind(snippet.examples()).items():
-        argv += ["-v", f"{name}={value}"]
+    argv[argv.index("ON_ERROR_STOP=1")] = "ON_ERROR_STOP=0"
     proc = subprocess.run(argv + ["-f", "-"], input=script, capture_output=True, text=True,
-                          env=_psql_env(snippet.id), timeout=timeout)
-    if proc.returncode == 2:
-        raise ConnectionFailed(proc.stderr.strip())
-    last = None
-    finished = False
-    for line in proc.stdout.split("\n"):
-        if line.startswith(f"{MARK}:statement "):
-            last = statements[int(line.split()[-1])]
+                          env=_psql_env("check"), timeout=timeout)
+    if proc.returncode == 2 or (proc.returncode != 0 and MARK not in proc.stderr):
+        raise ConnectionFailed(proc.stderr.strip() or f"psql exited with {proc.returncode}")
+    if "invalid command \\warn" in proc.stderr:
+        raise RuntimeError("runbook check needs psql 13 or later (\\warn)")
+    results = [CheckResult(s, ok=False, planned=p[1], executed=p[2], not_planned=p[3])
+               for s, p in zip(snippets, plans)]
+    seen: set[int] = set()
+    current = statement = None
+    errors: dict[int, list[str]] = {}
+    for line in proc.stderr.split("\n"):
+        if line.startswith(f"{MARK}:snippet "):
+            current, statement = int(line.split()[1]), None
+            seen.add(current)
+        elif line.startswith(f"{MARK}:statement "):
+            _, index, number = line.split()
+            statement = plans[int(index)][0][int(number)]
         elif line == f"{MARK}:finished":
-            finished = True
-    result = CheckResult(snippet, ok=finished and proc.returncode == 0,
-                         planned=planned, executed=executed, not_planned=not_planned)
-    if not result.ok:
-        result.failed = last
-        result.error = _first_error(proc.stderr) or f"psql exited with {proc.returncode}"
-    return result
+            current = None
+        elif current is not None and line.strip():
+            if current not in errors and not re.search(r"\b(ERROR|FATAL):", line):
+                continue  # a notice, not a failure
+            if current not in errors:
+                results[current].failed = statement
+                errors[current] = []
+            if results[current].failed is statement and len(errors[current]) < 4:
+                errors[current].append(re.sub(r"^psql:<stdin>:\d+: ", "", line))
+    for index, result in enumerate(results):
+        if index not in seen:
+            result.error = "not checked: psql stopped before it"
+        elif index in errors:
+            result.error = "\n".join(errors[index])
+        else:
+            result.ok = True
+    return results
 
 
-def _first_error(stderr: str) -> str:
-    lines = [re.sub(r"^psql:<stdin>:\d+: ", "", line) for line in stderr.strip().splitlines()]
-    keep = [line for line in lines if line.strip()]
-    return "\n".join(keep[:4])
+def check_snippet(snippet: Snippet, dsn: str | None) -> CheckResult:
+    return check_snippets([snippet], dsn)[0]

@@ -68,12 +68,6 @@ def pages_including(relpath: str, docs: Path | None = None) -> list[str]:
     return found
 
 
-def psql_set_line(name: str, value: str) -> str:
-    """A psql `\\set name 'value'` line: quotes doubled, backslashes escaped (psql unescapes)."""
-    quoted = value.replace("\\", "\\\\").replace("'", "''")
-    return f"\\set {name} '{quoted}'"
-
-
 param_option = click.option(
     "--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
     help="A snippet parameter (repeat). Lists are one comma-separated value.",
@@ -115,7 +109,7 @@ def show_cmd(snippet_id, params, examples):
     if snippet.effect == "write":
         out.append(WRITE_NOTE.rstrip("\n"))
     out.append("\\set ON_ERROR_STOP on")
-    out += [psql_set_line(name, value) for name, value in bound.items()]
+    out += [runner.psql_set_line(name, value) for name, value in bound.items()]
     if snippet.effect == "write":
         out.append("begin;")
     out.append(snippet.text.rstrip("\n"))
@@ -169,20 +163,30 @@ def run_cmd(snippet_id, params, dsn, commit, expect):
 @click.option("--metabase-dsn", metavar="URL", help="Metabase's application database, to check its snippets too.")
 @click.argument("snippet_ids", nargs=-1, metavar="[ID]...")
 def check_cmd(dsn, metabase_dsn, snippet_ids):
-    """Plan every SQL snippet (EXPLAIN, never executed, read-only) with its example parameters."""
-    snippets = [s for s in catalog.discover() if s.kind == "sql"]
-    if snippet_ids:
-        snippets = [_find(i) for i in snippet_ids]
-    failed = 0
-    for snippet in snippets:
-        target = metabase_dsn if snippet.database == "metabase" else dsn
-        if snippet.database == "metabase" and not metabase_dsn:
-            click.echo(f"skip  {snippet.id}: runs in the Metabase database; pass --metabase-dsn")
+    """Plan every SQL snippet (EXPLAIN, never executed, read-only) with its example parameters.
+
+    Statements EXPLAIN cannot take (DO blocks, GRANT) are counted as not planned.
+    """
+    snippets = [_find(i) for i in snippet_ids] if snippet_ids else catalog.discover()
+    snippets = [s for s in snippets if s.kind == "sql"]
+    groups = {"id3c": [s for s in snippets if s.database != "metabase"],
+              "metabase": [s for s in snippets if s.database == "metabase"]}
+    results = {}
+    for database, members in groups.items():
+        target = metabase_dsn if database == "metabase" else dsn
+        if not members or (database == "metabase" and not metabase_dsn):
             continue
         try:
-            result = runner.check_snippet(snippet, target)
-        except (runner.PsqlNotFound, runner.ConnectionFailed) as exc:
-            _fail(str(exc), code=1)
+            for result in runner.check_snippets(members, target):
+                results[result.snippet.id] = result
+        except (runner.PsqlNotFound, runner.ConnectionFailed, RuntimeError) as exc:
+            _fail(f"{database} database: {exc}", code=1)
+    failed = 0
+    for snippet in snippets:
+        result = results.get(snippet.id)
+        if result is None:
+            click.echo(f"skip  {snippet.id}: runs in the Metabase database; pass --metabase-dsn")
+            continue
         not_planned = ""
         if result.not_planned:
             kinds = ", ".join(sorted({s.keyword.upper() for s in result.not_planned}))
