@@ -293,7 +293,8 @@ def test_a_createdb_user_is_enough_when_the_roles_exist(outer, clean_env):
 
 
 CHILD = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
     from runbook import postgres
     server = postgres.start_server()
     print(server.rundir, server.process.pid, flush=True)
