@@ -233,6 +233,19 @@ def test_iso_timestamps(tmp_path):
     }]
 
 
+def test_nginx_upstream_error_for_metabase_only(tmp_path):
+    """nginx's error.log line for the /metabase location leads to "Metabase is down" (its own
+    timestamp format read), the same line for another location to nothing."""
+    line = ('2021/11/29 20:51:08 [error] 1234#1234: *56 connect() failed (111: Connection refused) while '
+            'connecting to upstream, client: 10.0.0.1, server: backoffice.seattleflu.org, request: "GET '
+            '/metabase/api/session/properties HTTP/1.1", upstream: "http://127.0.0.1:3000/api/session/properties"')
+    other = line.replace("/metabase/api/session/properties", "/musher/").replace("127.0.0.1:3000", "unix:/run/musher.sock")
+    path = tmp_path / "error.log"
+    path.write_text(line + "\n" + other + "\n", encoding="utf-8")
+    report = json.loads(run("--log", str(path), "--json").output)["problems"]
+    assert [(r["page"], r["count"], r["first_seen"]) for r in report] == [(tm.METABASE_DOWN, 1, "2021/11/29 20:51:08")]
+
+
 @pytest.mark.parametrize("kind", ["missing", "directory", "under-a-file", "bad-gzip", "truncated-gzip", "unreadable"])
 def test_unreadable_file_exits_two_with_a_clear_message(tmp_path, kind):
     path = tmp_path / "syslog.gz"

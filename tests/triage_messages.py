@@ -105,6 +105,15 @@ MESSAGES: list[tuple[str, str, dict | None]] = [
     ("metabase.service: Main process exited, code=exited, status=1/FAILURE", METABASE_DOWN, None),
     ("metabase.service: Failed with result 'exit-code'.", METABASE_DOWN, None),
     ("GET /metabase/ 502 Bad Gateway", METABASE_DOWN, None),
+    # nginx's error log when Metabase behind /metabase does not answer (connection refused, or
+    # every upstream marked failed).
+    ('[error] 1234#1234: *56 connect() failed (111: Connection refused) while connecting to upstream, '
+     'client: 10.0.0.1, server: backoffice.seattleflu.org, request: "GET /metabase/api/session/properties '
+     'HTTP/1.1", upstream: "http://127.0.0.1:3000/api/session/properties", host: "backoffice.seattleflu.org"',
+     METABASE_DOWN, None),
+    ('[error] 1234#1234: *57 no live upstreams while connecting to upstream, client: 10.0.0.1, '
+     'server: backoffice.seattleflu.org, request: "POST /metabase/api/card/439/query HTTP/1.1", '
+     'upstream: "http://metabase/api/card/439/query"', METABASE_DOWN, None),
     ("uWSGI workers available for husky-musher: 0", MUSHER, None),
     ("read(4,  <unfinished ...>", MUSHER, None),
     # Return of results.
@@ -137,6 +146,15 @@ UNRELATED: list[str] = [
     "Nov 29 05:00:01 backoffice CRON[2121]: (ubuntu) CMD (/opt/backoffice/bin/wa-doh-linelists/generate --date 2021-11-28 --output-dir s3://bucket/linelists)",
     # a Metabase question that merely mentions a problem word, from the nginx access log
     "Nov 29 20:51:15 backoffice nginx[800]: 10.0.0.7 - - \"GET /metabase/question/439-unknown-barcode HTTP/1.1\" 200 1234",
+    # nginx cannot reach another service (not Metabase), and a slow Metabase query timing out (slow, not down)
+    'Nov 29 20:51:16 backoffice nginx: [error] 801#801: *57 connect() failed (111: Connection refused) while connecting to upstream, '
+    'client: 10.0.0.7, server: backoffice.seattleflu.org, request: "GET /musher/ HTTP/1.1", '
+    'upstream: "uwsgi://unix:/run/uwsgi/husky-musher.sock:"',
+    'Nov 29 20:51:17 backoffice nginx: [error] 801#801: *58 no live upstreams while connecting to upstream, client: 10.0.0.7, '
+    'server: backoffice.seattleflu.org, request: "GET /switchboard/metabase HTTP/1.1", upstream: "http://switchboard/metabase"',
+    'Nov 29 20:51:18 backoffice nginx: [error] 801#801: *59 upstream timed out (110: Connection timed out) while reading response '
+    'header from upstream, client: 10.0.0.7, server: backoffice.seattleflu.org, '
+    'request: "POST /metabase/api/card/439/query HTTP/1.1", upstream: "http://127.0.0.1:3000/api/card/439/query"',
 ]
 
 SET_NAMES = [

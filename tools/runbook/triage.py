@@ -31,6 +31,7 @@ _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _TIMESTAMP = re.compile(
     r"(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
     r"|(?P<syslog>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d{2}:\d{2}:\d{2})"
+    r"|(?P<nginx>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2})"  # nginx's error.log
 )
 
 
