@@ -246,7 +246,7 @@ def test_delete_manifest_records_shows_then_deletes_only_those_barcodes(id3c_db)
     a2 = sc.manifest_document(id3c_db, {"sample": "aaaaaaaa"})
     b = sc.manifest_document(id3c_db, {"sample": "bbbbbbbb"})
     c = sc.manifest_document(id3c_db, {"sample": "cccccccc"})
-    out = ok(run(id3c_db, "delete-manifest-records", commit=True, sample_barcodes="aaaaaaaa,BBBBBBBB"))
+    out = ok(run(id3c_db, "delete-manifest-records", commit=True, barcodes="aaaaaaaa,BBBBBBBB"))
     _params, shown, deleted = out.tables()
     assert column(shown, "manifest_id") == [str(a1), str(a2), str(b)]
     assert '"collection": "11111111"' in shown[0]["document"]
@@ -254,11 +254,20 @@ def test_delete_manifest_records_shows_then_deletes_only_those_barcodes(id3c_db)
     assert [r[0] for r in id3c_db.execute("select manifest_id from receiving.manifest")] == [c]
 
 
+def test_delete_manifest_records_by_collection_barcode(id3c_db):
+    """A collection from a set we must not ingest (collections-clia-compliance)."""
+    clia = sc.manifest_document(id3c_db, {"sample": "aaaaaaaa", "collection": "DDDDDDDD"})
+    kept = sc.manifest_document(id3c_db, {"sample": "bbbbbbbb", "collection": "eeeeeeee"})
+    out = ok(run(id3c_db, "delete-manifest-records", commit=True, barcodes="dddddddd"))
+    assert column(out.rows(), "manifest_id") == [str(clia)]
+    assert [r[0] for r in id3c_db.execute("select manifest_id from receiving.manifest")] == [kept]
+
+
 def test_delete_manifest_records_refuses_a_barcode_without_documents(id3c_db):
     sc.manifest_document(id3c_db, {"sample": "aaaaaaaa"})
     before = id3c_db.snapshot()
-    out = run(id3c_db, "delete-manifest-records", commit=True, sample_barcodes="aaaaaaaa,dddddddd")
-    refused(out, "sample_barcodes", "dddddddd")
+    out = run(id3c_db, "delete-manifest-records", commit=True, barcodes="aaaaaaaa,dddddddd")
+    refused(out, "barcodes", "dddddddd")
     assert id3c_db.snapshot() == before
 
 

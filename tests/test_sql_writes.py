@@ -57,7 +57,7 @@ def _manifest_records(db, cleanup):
     sc.manifest_document(db, {"sample": "aaaaaaaa"})
     sc.manifest_document(db, {"sample": "AAAAAAAA", "collection": "bbbbbbbb"})
     sc.manifest_document(db, {"sample": "cccccccc"})
-    return {"sample_barcodes": "aaaaaaaa"}, 2
+    return {"barcodes": "aaaaaaaa"}, 2
 
 
 def _move(db, cleanup):

@@ -1,17 +1,19 @@
--- title: Delete the receiving.manifest records of given sample barcodes
+-- title: Delete the receiving.manifest records of given barcodes
 -- effect: write
 -- tags: [SQL, ETL, manifest]
 -- params:
---   sample_barcodes:
+--   barcodes:
 --     list: true
 --     pattern: ^[0-9A-Fa-f]{8}$
 --     example: aaaaaaaa
---     help: sample barcodes not to ingest
+--     help: sample or collection barcodes of the manifest records not to ingest
 
--- Shows the manifest documents whose "sample" is one of the barcodes, then deletes them.
--- Refuses when a barcode matches no document (a typo, or already deleted).
+-- Shows the manifest documents whose "sample" or "collection" is one of the barcodes (a sample
+-- from a study arm we do not ingest, or a collection from a set we must not ingest, such as
+-- collections-clia-compliance), then deletes them. Barcodes are unique across sets, so a
+-- barcode matches only the records it names. Refuses when a barcode matches no document.
 
-select set_config('runbook.sample_barcodes', :'sample_barcodes', true) as sample_barcodes;
+select set_config('runbook.barcodes', :'barcodes', true) as barcodes;
 
 do $$
 declare
@@ -19,12 +21,13 @@ declare
 begin
     select string_agg(barcode, ', ' order by barcode) into missing
       from (select distinct lower(btrim(item)) as barcode
-              from regexp_split_to_table(current_setting('runbook.sample_barcodes'), ',') as item
+              from regexp_split_to_table(current_setting('runbook.barcodes'), ',') as item
              where btrim(item) <> '') as given
      where not exists (select from receiving.manifest
-                        where lower(document ->> 'sample') = given.barcode);
+                        where lower(document ->> 'sample') = given.barcode
+                           or lower(document ->> 'collection') = given.barcode);
     if missing is not null then
-        raise exception 'sample_barcodes: no receiving.manifest document has sample %', missing;
+        raise exception 'barcodes: no receiving.manifest document has sample or collection %', missing;
     end if;
 end
 $$;
@@ -38,10 +41,14 @@ select manifest_id,
        document
   from receiving.manifest
  where lower(document ->> 'sample') in (
-           select lower(btrim(item)) from regexp_split_to_table(:'sample_barcodes', ',') as item)
+           select lower(btrim(item)) from regexp_split_to_table(:'barcodes', ',') as item)
+    or lower(document ->> 'collection') in (
+           select lower(btrim(item)) from regexp_split_to_table(:'barcodes', ',') as item)
  order by manifest_id;
 
 delete from receiving.manifest
  where lower(document ->> 'sample') in (
-           select lower(btrim(item)) from regexp_split_to_table(:'sample_barcodes', ',') as item)
-returning manifest_id, received, document ->> 'sample' as sample;
+           select lower(btrim(item)) from regexp_split_to_table(:'barcodes', ',') as item)
+    or lower(document ->> 'collection') in (
+           select lower(btrim(item)) from regexp_split_to_table(:'barcodes', ',') as item)
+returning manifest_id, received, document ->> 'sample' as sample, document ->> 'collection' as collection;
