@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -72,7 +74,13 @@ def per_snippet(rounds: int) -> list[tuple[str, str, str]]:
         psql = runner.find_psql()
         samples = timed(lambda: subprocess.run([psql, "-X", "-q", "--dbname", db.url, "-c", "select 1"],
                                                capture_output=True, check=True), rounds)
-        rows.append((f"psql -c 'select 1' (x{rounds})", ms(statistics.median(samples)), ms(percentile(samples, 95))))
+        rows.append((f"psql -c 'select 1' (x{rounds}): {psql}", ms(statistics.median(samples)), ms(percentile(samples, 95))))
+        wrapper = shutil.which("psql")
+        if wrapper and os.path.basename(os.path.realpath(wrapper)) == "pg_wrapper":
+            samples = timed(lambda: subprocess.run([wrapper, "-X", "-q", "--dbname", db.url, "-c", "select 1"],
+                                                   capture_output=True, check=True), rounds)
+            rows.append((f"  the same through Debian's pg_wrapper {wrapper}", ms(statistics.median(samples)),
+                         ms(percentile(samples, 95))))
         snippet = catalog.find("find-sample")
         params = snippet.bind({"barcode": "aaaaaaaa"})
         samples = timed(lambda: runner.run_snippet(snippet, params, dsn=db.url, unaligned=True), rounds)
