@@ -67,7 +67,8 @@ def test_every_problem_page_in_an_area_folder_has_patterns(problems):
 def test_every_snippet_named_by_a_page_exists_and_some_groups_fill_parameters(problems):
     filled = []
     for problem in problems:
-        groups = {name for pattern in problem.patterns for name in pattern.groupindex}
+        groups = {name for pattern in problem.patterns + [c.pattern for c in problem.context]
+                  for name in pattern.groupindex}
         if problem.snippet is None:
             continue
         snippet = triage.find_snippet(problem.snippet)
@@ -81,7 +82,7 @@ def test_every_snippet_named_by_a_page_exists_and_some_groups_fill_parameters(pr
 def test_every_pattern_has_a_literal_anchor(problems):
     """Anchors keep a 1M-line scan fast: a pattern without one runs on every line."""
     for problem in problems:
-        for pattern in problem.patterns:
+        for pattern in problem.patterns + [c.pattern for c in problem.context]:
             assert anchors(pattern), f"{problem.relpath}: {pattern.pattern!r} has no literal text to pre-filter on"
 
 
@@ -149,18 +150,158 @@ def test_scanner_equals_line_by_line_search(problems, tmp_path):
 
 # --- the command ------------------------------------------------------------------------------------
 
+def savepoint(group, pid=4242, when="Nov 29 20:51:08"):
+    return tm.as_syslog(f"Rolling back to savepoint presence_absence group {group}", pid=pid, when=when,
+                        logger="id3c.db.session").replace("ERROR", "DEBUG")
+
+
 def test_single_line_gives_title_url_step_and_filled_command(problems):
     by_page = {p.relpath: p for p in problems}
-    line = tm.as_syslog("Rolling back to savepoint presence_absence group 4711", logger="id3c.db.session")
-    result = run(line.replace("ERROR", "DEBUG"))
+    result = run(tm.as_syslog("Aborting with error: Unknown discharge disposition value «96» for barcode «aaaaaaaa»."))
     assert result.exit_code == 0, result.output
-    page = by_page[tm.PA_INVALID_SET]
+    page = by_page[tm.DISCHARGE]
     assert page.title in result.output
-    assert "http://localhost:8000/etl/presence-absence-invalid-set/" in result.output
+    assert "http://localhost:8000/etl/redcap-discharge-disposition/" in result.output
     assert page.first_step in result.output
-    assert "presence_absence_id=4711" in result.output
-    if page.snippet:
-        assert f"runbook show {page.snippet} --param presence_absence_id=4711" in result.output
+
+
+# --- context lines: the savepoint line lends the group number to the problem beside it ------------
+
+SNF_UUID = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
+
+
+def snf_episode(group, pid=4242, when="Nov 29 20:51:08"):
+    """What syslog holds when the presence/absence ETL meets a SampleNotFoundError."""
+    return [
+        tm.as_syslog(f"No sample found with identifier «{SNF_UUID}» or collection identifier «None»", pid=pid,
+                     when=when, logger="id3c.cli.command.etl.presence_absence"),
+        savepoint(group, pid, when),
+        tm.as_syslog(f"Aborting with error: {SNF_UUID}", pid=pid, when=when),
+    ]
+
+
+def invalid_set_episode(group, pid=5151, when="Nov 29 21:06:08", set_name="samples-haarvi"):
+    return [savepoint(group, pid, when),
+            tm.as_syslog(f"Aborting with error: Identifier found in invalid set «{set_name}»", pid=pid, when=when)]
+
+
+def test_context_lines_are_no_problem_by_themselves(problems, engine):
+    for line, pages, values in tm.CONTEXT:
+        for text in (line, tm.as_syslog(line)):
+            assert pages_matching(problems, text) == [], text
+            assert engine.classify(text) is None
+            ctx, found = engine.classify_context(text)
+            assert sorted(ctx.pages) == sorted(pages) and found == values
+
+
+def test_sample_not_found_reports_the_group_and_no_skip(tmp_path):
+    path = tmp_path / "syslog"
+    path.write_text("\n".join([tm.UNRELATED[1], *snf_episode(4711), tm.UNRELATED[2]]) + "\n", encoding="utf-8")
+    report = json.loads(run("--log", str(path), "--json").output)["problems"]
+    assert [(r["page"], r["count"], r["context_only"]) for r in report] == [(tm.SAMPLE_NOT_FOUND, 2, False)]
+    assert report[0]["instances"] == [{
+        "values": {"identifier": SNF_UUID, "presence_absence_id": "4711"}, "count": 2,
+        "command": f"runbook show show-identifier --param identifier={SNF_UUID}",
+    }]
+    text = run("--log", str(path)).output
+    assert "Presence/absence ETL: SampleNotFoundError  (2 lines" in text
+    assert "presence_absence_id=4711" in text
+    assert "mark-presence-absence-skipped" not in text and "failed: see the error" not in text
+
+
+def test_invalid_set_prints_the_skip_command_with_the_group(tmp_path):
+    path = tmp_path / "syslog"
+    path.write_text("\n".join(invalid_set_episode(4800)) + "\n", encoding="utf-8")
+    result = run("--log", str(path))
+    assert result.exit_code == 0, result.output
+    assert "runbook show mark-presence-absence-skipped --param presence_absence_id=4800" in result.output
+    assert "(1 line, first Nov 29 21:06:08)" in result.output
+    # the same two lines given as arguments are one input too
+    result = run(*invalid_set_episode(4801))
+    assert "runbook show mark-presence-absence-skipped --param presence_absence_id=4801" in result.output
+
+
+def test_savepoint_alone_points_at_the_page_without_a_command():
+    result = run(savepoint(4900))
+    assert result.exit_code == 0, result.output
+    assert "Presence/absence group 4900 failed: see the error logged just before it" in result.output
+    assert "http://localhost:8000/etl/presence-absence-invalid-set/#savepoint-line" in result.output
+    assert "runbook show" not in result.output and "first fix" not in result.output
+    # with an error that no page knows, beside it
+    report = json.loads(run(savepoint(4901), tm.as_syslog("Aborting with error: could not serialize access"),
+                            "--json").output)["problems"]
+    assert [(r["page"], r["context_only"], r["count"]) for r in report] == [(tm.PA_INVALID_SET, True, 1)]
+    assert report[0]["instances"] == [{"values": {"presence_absence_id": "4901"}, "count": 1, "command": None}]
+
+
+def test_the_alone_anchor_exists_on_its_page(engine):
+    alone = [ctx.alone for ctx in engine.contexts.values() if ctx.alone is not None]
+    assert alone, "no context entry says how to report its line alone"
+    for problem in alone:
+        if problem.anchor:
+            body = (DOCS / problem.relpath).read_text(encoding="utf-8")
+            assert re.search(r"\{:?\s*#" + re.escape(problem.anchor) + r"\s*\}", body), \
+                f"{problem.relpath} has no {{: #{problem.anchor} }}"
+
+
+def test_each_context_pattern_is_shown_on_a_page_declaring_it(engine):
+    for ctx in engine.contexts.values():
+        shown = []
+        for page in ctx.pages:
+            body = (DOCS / page).read_text(encoding="utf-8")
+            shown += [line for fence in re.findall(r"```text\n(.*?)```", body, re.S) for line in fence.splitlines()]
+        assert any(ctx.pattern.search(line) for line in shown), f"{ctx.pattern.pattern!r}: no page of {ctx.pages} shows it"
+
+
+def test_each_problem_takes_the_group_of_its_own_process_and_episode(tmp_path):
+    """Runs every 15 minutes, each a new process: several episodes of both errors, a failure no page
+    knows, and lines of other processes between them. Counts are those of the error lines."""
+    rng = random.Random(3)
+    lines = []
+    snf_groups, skip_groups, alone_groups = [], [], []
+    for run_no in range(12):
+        when = f"Nov 29 {10 + run_no // 4:02d}:{run_no % 4 * 15:02d}:07"
+        pid, group = 1000 + run_no, 4000 + run_no
+        kind = run_no % 3
+        episode = (snf_episode(group, pid, when) if kind == 0 else invalid_set_episode(group, pid, when) if kind == 1
+                   else [savepoint(group, pid, when), tm.as_syslog("Aborting with error: deadlock detected", pid=pid, when=when)])
+        (snf_groups, skip_groups, alone_groups)[kind].append(str(group))
+        # another process's savepoint line right beside the episode does not lend its group
+        episode.insert(1, savepoint(9999, pid + 500, when))
+        lines += episode
+        lines += [when + rng.choice(tm.UNRELATED)[15:] for _ in range(rng.randint(0, 5))]
+    path = tmp_path / "syslog"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = {(r["page"], r["context_only"]): r for r in json.loads(run("--log", str(path), "--json").output)["problems"]}
+    snf = report[(tm.SAMPLE_NOT_FOUND, False)]
+    assert snf["count"] == 2 * len(snf_groups)
+    assert sorted(i["values"]["presence_absence_id"] for i in snf["instances"]) == snf_groups
+    assert all(i["count"] == 2 and "mark-presence-absence-skipped" not in (i["command"] or "") for i in snf["instances"])
+    skip = report[(tm.PA_INVALID_SET, False)]
+    assert skip["count"] == len(skip_groups)
+    assert sorted(i["command"] for i in skip["instances"]) == sorted(
+        f"runbook show mark-presence-absence-skipped --param presence_absence_id={g}" for g in skip_groups)
+    alone = report[(tm.PA_INVALID_SET, True)]
+    assert sorted(i["values"]["presence_absence_id"] for i in alone["instances"]) == sorted(alone_groups + ["9999"])
+    assert alone["count"] == len(alone_groups) + 12
+
+
+@pytest.mark.parametrize(("context", "message"), [
+    ("  - 'broken ('", "does not compile"),
+    ("  - pattern: 'group (?P<n>\\d+)'\n    alone: 'group {m} failed'", "not named groups"),
+    ("  - pattern: 'group (?P<n>\\d+)'\n    lone: 'x'", "unknown keys"),
+    ("  - 42", "neither a pattern"),
+])
+def test_bad_context_entries_are_reported(tmp_path, context, message):
+    (tmp_path / "bad.md").write_text(f"---\ncontext:\n{context}\n---\n# Bad\n", encoding="utf-8")
+    result = CliRunner().invoke(triage.triage_cmd, ["x", "--docs", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "bad.md" in result.output and message in result.output, result.output
+    site_hooks = pytest.importorskip("runbook.site_hooks")
+    meta, _ = triage.front_matter((tmp_path / "bad.md").read_text(encoding="utf-8"))
+    page = type("Page", (), {"meta": meta, "file": type("File", (), {"src_uri": "bad.md"})()})()
+    with pytest.raises(Exception, match=message):
+        site_hooks.check_error_patterns(page)
 
 
 def test_barcode_fills_the_snippet_parameter():
@@ -328,7 +469,7 @@ def test_printed_commands_run(engine):
 
 def test_each_pages_own_examples_lead_back_to_it(problems, engine):
     """Each `text` fence under a page's '## What you see' holds a line that triage maps to that
-    page, and none of its lines maps to another page."""
+    page (an error, or a context line the page declares), and none of its lines maps to another page."""
     for problem in problems:
         body = (DOCS / problem.relpath).read_text(encoding="utf-8")
         if "## What you see" not in body:
@@ -337,7 +478,9 @@ def test_each_pages_own_examples_lead_back_to_it(problems, engine):
         for fence in re.findall(r"```text\n(.*?)```", section, re.S):
             lines = [line.strip() for line in fence.splitlines() if line.strip()]
             pages = [(line, (engine.classify(line) or (None,))[0]) for line in lines]
-            assert any(p is problem for _, p in pages), f"{problem.relpath}: no line of {lines[:3]} maps to it"
+            context = [line for line in lines if (engine.classify_context(line) or (None,))[0] is not None
+                       and problem.relpath in engine.classify_context(line)[0].pages]
+            assert any(p is problem for _, p in pages) or context, f"{problem.relpath}: no line of {lines[:3]} maps to it"
             for line, p in pages:
                 assert p is None or p is problem, f"{problem.relpath}: {line!r} maps to {p.relpath}"
 

@@ -58,12 +58,11 @@ MESSAGES: list[tuple[str, str, dict | None]] = [
     ("Aborting with error: aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa", SAMPLE_NOT_FOUND,
      {"identifier": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"}),
     ("Aborting with error: None", SAMPLE_NOT_FOUND, None),
-    # P/A AssertionError: guide-era and current text; the savepoint line gives the group number.
+    # P/A AssertionError: guide-era and current text (the savepoint line is in CONTEXT below).
     ("Aborting with error: Identifier found in set «samples-haarvi», not «samples»", PA_INVALID_SET,
      {"set_name": "samples-haarvi"}),
     ("Aborting with error: Identifier found in invalid set «samples-haarvi»", PA_INVALID_SET,
      {"set_name": "samples-haarvi"}),
-    ("Rolling back to savepoint presence_absence group 4242", PA_INVALID_SET, {"presence_absence_id": "4242"}),
     # Manifest: collection set (guide-era assertion, current warning), sample set (and rdt variant).
     ("AssertionError: Collection identifier found in set «samples», not {'collections-environmental', "
      "'collections-kiosks', 'http://collections-seattleflu.org', 'collections-self-test', "
@@ -124,6 +123,14 @@ MESSAGES: list[tuple[str, str, dict | None]] = [
     # Linelists (documentation/Linelists.md).
     ("Exception: Duplicate barcodes detected in project 12345: 'SCAN English'", LINELIST,
      {"project_id": "12345", "project_name": "SCAN English"}),
+]
+
+# Context lines: no problem by themselves, they lend their values to the problem beside them.
+# Each entry: (line, the pages that declare it, the values it lends).
+CONTEXT: list[tuple[str, list[str], dict]] = [
+    # logged (DEBUG, syslog only) for every presence/absence document that fails, whatever the error
+    ("Rolling back to savepoint presence_absence group 4242", [PA_INVALID_SET, SAMPLE_NOT_FOUND],
+     {"presence_absence_id": "4242"}),
 ]
 
 # Lines from other programs (and ID3C lines that are not problems): they map to nothing.

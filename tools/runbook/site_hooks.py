@@ -3,7 +3,8 @@
 - After every fenced include of a snippet (`--8<-- "snippets/..."`), add the parameter table
   generated from the snippet's header and the `runbook` commands that run it, so the page and
   the file cannot disagree.
-- Fail the build when a page's `errors:` front matter holds a pattern that does not compile.
+- Fail the build when a page's `errors:` front matter holds a pattern that does not compile, or
+  its `context:` front matter an entry that triage would refuse (see runbook.triage).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 try:
-    from runbook import catalog
+    from runbook import catalog, triage
 except ImportError:  # building from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from runbook import catalog
+    from runbook import catalog, triage
 
 INCLUDE = re.compile(r'^(?P<indent>\s*)--8<--\s+"(?P<path>snippets/[^"]+)"\s*$')
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")
@@ -45,6 +46,10 @@ def check_error_patterns(page):
             raise PluginError(
                 f"{page.file.src_uri}: errors pattern {pattern!r} does not compile: {exc}"
             ) from None
+    try:
+        triage.parse_context(page.meta.get("context"))
+    except ValueError as exc:
+        raise PluginError(f"{page.file.src_uri}: {exc}") from None
 
 
 def add_snippet_tables(markdown: str) -> str:
