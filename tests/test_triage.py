@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from runbook import catalog, triage
+from runbook import catalog, logscan, triage
 from runbook.logscan import Scanner, anchors
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -388,7 +388,7 @@ def test_nginx_upstream_error_for_metabase_only(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["missing", "directory", "under-a-file", "bad-gzip", "truncated-gzip", "unreadable"])
-def test_unreadable_file_exits_two_with_a_clear_message(tmp_path, kind):
+def test_unreadable_file_exits_two_with_a_clear_message(tmp_path, kind, monkeypatch):
     path = tmp_path / "syslog.gz"
     if kind == "under-a-file":
         (tmp_path / "plain").write_text("x\n")
@@ -404,9 +404,17 @@ def test_unreadable_file_exits_two_with_a_clear_message(tmp_path, kind):
         path.chmod(0)
         try:
             path.open().close()
-            pytest.skip("running as root: permissions do not stop reading")
         except PermissionError:
             pass
+        else:  # root reads a mode-0 file: let the scanner meet the error a normal user gets
+            denied = str(path)
+
+            def open_denied(file, *args, **kwargs):
+                if str(file) == denied:
+                    raise PermissionError(13, "Permission denied", denied)
+                return open(file, *args, **kwargs)
+
+            monkeypatch.setattr(logscan, "open", open_denied, raising=False)
     other = tmp_path / "fine.log"
     other.write_text("nothing to see\n")
     result = run("--log", str(other), "--log", str(path))
