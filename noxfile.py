@@ -15,6 +15,8 @@ PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
 
 def install(session: nox.Session, *groups: str) -> None:
+    # Material's banner about MkDocs 2 is news, not a build problem: keep logs readable.
+    session.env["NO_MKDOCS_2_WARNING"] = "1"
     for group in groups:
         session.install(*nox.project.dependency_groups(PYPROJECT, group))
     session.install("-e", ".")
