@@ -260,6 +260,9 @@ class Build:
             if path.exists():
                 texts.append(path.read_text("utf-8", "replace"))
         if errors:
+            if any(c.status == "ok" for c in checks):
+                self.echo(f"\nPython {self.options.version} is installed and runs ({self.plan.python}),"
+                          " but lacks what the build requires:")
             return self.fail(step.name, "required module(s) failed: "
                              + ", ".join(f"{c.module} ({c.detail})" for c in errors), texts)
         explained = py36_causes.explain("\n".join(texts))
