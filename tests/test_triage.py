@@ -9,16 +9,13 @@ import re
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from runbook import catalog, logscan, triage
+import triage_messages as tm
+from runbook import catalog, logscan, site_hooks, snippet_commands, triage
 from runbook.logscan import Scanner, anchors
-
-sys.path.insert(0, str(Path(__file__).parent))
-import triage_messages as tm  # noqa: E402
 
 DOCS = catalog.repo_root() / "docs"
 
@@ -297,7 +294,6 @@ def test_bad_context_entries_are_reported(tmp_path, context, message):
     result = CliRunner().invoke(triage.triage_cmd, ["x", "--docs", str(tmp_path)])
     assert result.exit_code != 0
     assert "bad.md" in result.output and message in result.output, result.output
-    site_hooks = pytest.importorskip("runbook.site_hooks")
     meta, _ = triage.front_matter((tmp_path / "bad.md").read_text(encoding="utf-8"))
     page = type("Page", (), {"meta": meta, "file": type("File", (), {"src_uri": "bad.md"})()})()
     with pytest.raises(Exception, match=message):
@@ -456,7 +452,6 @@ def test_title_and_first_fix_step_parsing(tmp_path):
 
 def test_printed_commands_run(engine):
     """Every `runbook show` command triage prints for the catalogue's lines is accepted by `show`."""
-    snippet_commands = pytest.importorskip("runbook.snippet_commands")
     rng = random.Random(5)
     commands = set()
     for message, _, groups in tm.MESSAGES:
