@@ -13,10 +13,13 @@ import os
 import pytest
 
 
+def _key(what: str) -> str:
+    return "RUNBOOK_REQUIRE_" + what.upper().replace("-", "_").replace(" ", "_")
+
+
 def required(what: str) -> bool:
     """True when RUNBOOK_REQUIRE_<WHAT> is set to a true value (1, true, yes)."""
-    key = "RUNBOOK_REQUIRE_" + what.upper().replace("-", "_").replace(" ", "_")
-    return os.environ.get(key, "").strip().lower() in ("1", "true", "yes", "on")
+    return os.environ.get(_key(what), "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def need(what: str, available: bool, reason: str = "") -> None:
@@ -25,5 +28,5 @@ def need(what: str, available: bool, reason: str = "") -> None:
         return
     message = f"{what} not available" + (f": {reason}" if reason else "")
     if required(what):
-        pytest.fail(f"{message} (RUNBOOK_REQUIRE_{what.upper()}=1)", pytrace=False)
+        pytest.fail(f"{message} ({_key(what)}=1)", pytrace=False)
     pytest.skip(message)
