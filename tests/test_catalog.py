@@ -89,3 +89,20 @@ def test_shell_header_skips_the_shebang(tmp_path):
 def test_every_repository_snippet_has_a_unique_id():
     ids = [s.id for s in catalog.discover()]
     assert ids and len(ids) == len(set(ids))
+
+
+
+def test_find_by_id_reads_only_that_file(tmp_path, monkeypatch):
+    area = tmp_path / "snippets" / "sql" / "area"
+    area.mkdir(parents=True)
+    (area / "find-thing.sql").write_text(SQL)
+    broken = area / "broken-thing.sql"
+    broken.write_text("-- title: [\n")
+    monkeypatch.setenv("RUNBOOK_ROOT", str(tmp_path))
+    assert catalog.find("find-thing").relpath == "snippets/sql/area/find-thing.sql"
+    with pytest.raises(catalog.HeaderError):  # a path is found by discovering every snippet
+        catalog.find("snippets/sql/area/find-thing.sql")
+    broken.unlink()
+    assert catalog.find("snippets/sql/area/find-thing.sql").id == "find-thing"
+    with pytest.raises(KeyError, match="no snippet 'no-thing'"):
+        catalog.find("no-thing")

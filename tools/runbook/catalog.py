@@ -7,6 +7,7 @@ what a snippet is, what it changes and which parameters it takes.
 from __future__ import annotations
 
 import datetime
+import glob
 import os
 import re
 import uuid
@@ -198,6 +199,16 @@ def discover(root: Path | None = None) -> list[Snippet]:
 
 
 def find(snippet_id: str) -> Snippet:
+    """The snippet with that id (file stem), path relative to the checkout, or path.
+
+    A bare id is looked up by file name first, reading only that file's header: cheaper than
+    discovering every snippet, and a neighbour with a broken header does not get in the way.
+    """
+    if "/" not in snippet_id and "." not in snippet_id:
+        paths = [p for p in snippets_root().rglob(glob.escape(snippet_id) + ".*")
+                 if p.suffix in KINDS and p.stem == snippet_id and p.is_file()]
+        if len(paths) == 1:
+            return load(paths[0])
     for snippet in discover():
         if snippet_id in (snippet.id, snippet.relpath, str(snippet.path)):
             return snippet

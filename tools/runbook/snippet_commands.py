@@ -27,12 +27,6 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _find(snippet_id: str) -> catalog.Snippet:
-    # By file name first: loading one header is much cheaper than discovering all of them.
-    if "/" not in snippet_id and "." not in snippet_id:
-        paths = [p for p in catalog.snippets_root().rglob(f"{snippet_id}.*")
-                 if p.suffix in catalog.KINDS and p.stem == snippet_id]
-        if len(paths) == 1:
-            return catalog.load(paths[0])
     try:
         return catalog.find(snippet_id)
     except KeyError as exc:

@@ -211,14 +211,11 @@ def load_problems(docs_dir: Path | None = None) -> list[Problem]:
 
 
 def find_snippet(snippet_id: str):
-    """The snippet of that id, reading only its own file (a broken neighbour doesn't matter)."""
-    for path in sorted(catalog.snippets_root().rglob(snippet_id + ".*")):
-        if path.suffix in catalog.KINDS:
-            try:
-                return catalog.load(path)
-            except catalog.HeaderError:
-                return None
-    return None
+    """The snippet of that id (catalog.find reads only its own file), or None."""
+    try:
+        return catalog.find(snippet_id)
+    except (KeyError, catalog.HeaderError):
+        return None
 
 
 class Triage:
