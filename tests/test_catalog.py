@@ -91,6 +91,10 @@ def test_every_repository_snippet_has_a_unique_id():
     assert ids and len(ids) == len(set(ids))
 
 
+def test_body_is_what_follows_the_header(snippet):
+    assert snippet.body == "-- prose: this is not YAML: it would not parse\nselect 1;"
+
+
 
 def test_find_by_id_reads_only_that_file(tmp_path, monkeypatch):
     area = tmp_path / "snippets" / "sql" / "area"

@@ -108,6 +108,11 @@ class Snippet:
     def text(self) -> str:
         return self.path.read_text()
 
+    @property
+    def body(self) -> str:
+        """The text after the YAML header: what `runbook show` prints below its own lines."""
+        return body_text(self.text, self.kind)
+
     def bind(self, given: dict[str, str]) -> dict[str, str]:
         """Check given parameters against the header; fill defaults. Raises ParamError."""
         unknown = sorted(set(given) - set(self.params))
@@ -135,17 +140,26 @@ def header_lines(text: str, kind: str) -> list[str]:
     It ends at the first line that is not a comment, or at a bare `--` / `#`, so a snippet can
     go on with prose comments that are not YAML.
     """
+    return _split(text, kind)[0]
+
+
+def body_text(text: str, kind: str) -> str:
+    """What follows the header (and the bare marker that ended it, if any)."""
+    return "\n".join(_split(text, kind)[1])
+
+
+def _split(text: str, kind: str) -> tuple[list[str], list[str]]:
     marker = "--" if kind == "sql" else "#"
     lines = text.splitlines()
-    if lines and lines[0].startswith("#!"):
-        lines = lines[1:]
-    out = []
-    for line in lines:
-        if not line.startswith(marker) or line.strip() == marker:
-            break  # a blank line or a bare marker ends the header; prose comments may follow
-        body = line[len(marker):]
-        out.append(body[1:] if body.startswith(" ") else body)
-    return out
+    i = 1 if lines and lines[0].startswith("#!") else 0
+    header = []
+    while i < len(lines) and lines[i].startswith(marker) and lines[i].strip() != marker:
+        body = lines[i][len(marker):]
+        header.append(body[1:] if body.startswith(" ") else body)
+        i += 1
+    if i < len(lines) and lines[i].strip() == marker:
+        i += 1  # a bare marker ends the header; prose comments may follow
+    return header, lines[i:]
 
 
 def load(path: Path) -> Snippet:

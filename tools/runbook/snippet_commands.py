@@ -106,10 +106,7 @@ def show_cmd(snippet_id, params, examples):
     out += [runner.psql_set_line(name, value) for name, value in bound.items()]
     if snippet.effect == "write":
         out.append("begin;")
-    body = snippet.text.splitlines()
-    while body and body[0].startswith("--"):  # the YAML header: summarised on the first line
-        body.pop(0)
-    out.append("\n".join(body).strip("\n"))
+    out.append(snippet.body.strip("\n"))  # the YAML header is summarised on the first line
     click.echo("\n".join(out))
 
 
