@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
+from runbook import catalog, triage
 from sitebuild import REPO, run_build, warnings
 
 DOCS = REPO / "docs"
@@ -202,11 +202,7 @@ def problem_pages() -> list[Path]:
 
 
 def front_matter(path: Path) -> tuple[dict, str]:
-    text = path.read_text(encoding="utf-8")
-    m = re.match(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", text, re.S)
-    if not m:
-        return {}, text
-    return (yaml.safe_load(m.group(1)) or {}), text[m.end():]
+    return triage.front_matter(path.read_text(encoding="utf-8"))
 
 
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+-]*)")
@@ -329,7 +325,8 @@ def test_search_finds_error_class_names(search_index):
 
 
 def all_patterns() -> dict[str, list[re.Pattern]]:
-    return {relpath(p): [re.compile(x) for x in (front_matter(p)[0].get("errors") or [])] for p in page_files()}
+    """Each page's `errors:` patterns, as `runbook triage` loads them."""
+    return {problem.relpath: problem.patterns for problem in triage.load_problems(DOCS)}
 
 
 @pytest.mark.parametrize("message,page,mapped", MESSAGES, ids=[f"{i}:{m[1]}" for i, m in enumerate(MESSAGES)])
@@ -383,8 +380,7 @@ def test_every_snippet_is_included_by_a_page():
 
 
 def is_write(snippet_path: str) -> bool:
-    head = (REPO / snippet_path).read_text(encoding="utf-8").split("\n")[:40]
-    return any(re.match(r"^\s*(--|#)\s*effect:\s*write\b", line) for line in head)
+    return catalog.load(REPO / snippet_path).effect == "write"
 
 
 @pytest.mark.parametrize("path", page_files(), ids=relpath)
