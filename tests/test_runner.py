@@ -14,6 +14,7 @@ import scenario as sc
 from runbook import catalog, postgres
 from runbook import psql as runner
 from runbook.cli import main
+from runbook.snippet_commands import pages_including
 from runbook.statements import split
 from sqlsnippets import ok, run
 
@@ -210,6 +211,14 @@ def test_show_examples_and_shell_snippets():
     shell = next(s for s in catalog.discover() if s.kind == "sh")
     result = cli("show", shell.id)
     assert result.exit_code == 2 and "shell snippet" in result.stderr
+
+
+def test_pages_including_counts_include_lines_not_mentions(tmp_path):
+    rel = "snippets/sql/etl/find-sample.sql"
+    (tmp_path / "area").mkdir()
+    (tmp_path / "area" / "uses.md").write_text(f'```sql\n--8<-- "{rel}"\n```\n')
+    (tmp_path / "mentions.md").write_text(f"See `{rel}`.\n")
+    assert pages_including(rel, tmp_path) == [f"{tmp_path.name}/area/uses.md"]
 
 
 def test_console_script_lists_snippets():

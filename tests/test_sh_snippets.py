@@ -22,7 +22,8 @@ import pytest
 
 from requirements import need
 from runbook import catalog
-from stubs import ROOT, STUB_BIN, run_snippet
+from runbook.snippet_commands import pages_including
+from stubs import STUB_BIN, run_snippet
 
 TESTED = {
     "show-metabase-state": [
@@ -155,9 +156,7 @@ def test_every_shell_snippet_has_a_behaviour_test():
 
 @pytest.mark.parametrize("snippet", SH, ids=lambda s: s.id)
 def test_snippet_is_included_by_a_page(snippet):
-    include = re.compile(r'^\s*--8<--\s+"' + re.escape(snippet.relpath) + r'"\s*$', re.M)
-    pages = [p for p in (ROOT / "docs").rglob("*.md") if include.search(p.read_text())]
-    assert pages, f"no page under docs/ includes {snippet.relpath}"
+    assert pages_including(snippet.relpath), f"no page under docs/ includes {snippet.relpath}"
 
 
 @pytest.mark.parametrize("snippet", SH, ids=lambda s: s.id)

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from runbook import catalog
 from runbook.cli import main
+from runbook.snippet_commands import pages_including
 from runbook.statements import split
 
 TESTS = Path(__file__).parent
@@ -64,8 +65,7 @@ def test_has_a_behaviour_test(path):
 @each_file
 def test_is_included_by_a_page(path):
     relpath = path.relative_to(catalog.repo_root()).as_posix()
-    pages = [p for p in (catalog.repo_root() / "docs").rglob("*.md") if relpath in p.read_text()]
-    assert pages, f"no page under docs/ includes {relpath}"
+    assert pages_including(relpath), f"no page under docs/ includes {relpath}"
 
 
 @each_file

@@ -7,6 +7,7 @@ live in runbook.psql.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -53,11 +54,13 @@ def _bind(snippet: catalog.Snippet, given: dict[str, str]) -> dict[str, str]:
 
 
 def pages_including(relpath: str, docs: Path | None = None) -> list[str]:
-    """docs/**/*.md pages that include the snippet (by its path relative to the checkout)."""
+    """docs/**/*.md pages with a `--8<-- "<relpath>"` line (relpath: from the checkout's root);
+    a page that only mentions the path does not count."""
     docs = docs or catalog.repo_root() / "docs"
+    include = re.compile(r'^\s*--8<--\s+"' + re.escape(relpath) + r'"\s*$', re.M)
     found = []
     for page in sorted(docs.rglob("*.md")):
-        if relpath in page.read_text(errors="replace"):
+        if include.search(page.read_text(errors="replace")):
             found.append(page.relative_to(docs.parent).as_posix())
     return found
 
