@@ -18,7 +18,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from runbook import catalog
+
+REPO = catalog.repo_root()
 
 
 class SiteBuildError(RuntimeError):

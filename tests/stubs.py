@@ -15,7 +15,9 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from runbook import catalog
+
+ROOT = catalog.repo_root()
 STUBS = Path(__file__).resolve().parent / "sh_stubs"
 STUB_BIN = STUBS / "bin"
 OUTPUTS = STUBS / "outputs"

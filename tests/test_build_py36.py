@@ -24,13 +24,13 @@ import yaml
 from click.testing import CliRunner
 
 from requirements import need
-from runbook import py36_causes, py36_source
+from runbook import catalog, py36_causes, py36_source
 from runbook.py36 import build_cmd, failed_tests
 from runbook.py36_host import FORMULAE, probe
 from runbook.py36_plan import PATCH, Options, describe, make_plan
 from runbook.py36_run import run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = catalog.repo_root()
 FIXTURES = Path(__file__).parent / "py36_fixtures"
 POSIX_HEAD = FIXTURES / "posixmodule-3.6.13-head.c"
 PAGE = ROOT / "docs" / "software" / "python36-big-sur.md"
