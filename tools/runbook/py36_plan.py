@@ -13,6 +13,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runbook.catalog import repo_root
 from runbook.py36_host import FORMULAE, Host
 from runbook.py36_source import expected_sha256
 
@@ -20,7 +21,7 @@ VERSIONS = ("3.6.13", "3.6.15")
 DEFAULT_VERSION = "3.6.13"
 DEFAULT_STEP_TIMEOUT = 3600.0
 URL = "https://www.python.org/ftp/python/{v}/Python-{v}.tgz"
-PATCH = Path(__file__).resolve().parents[2] / "patches" / "python-3.6-posixmodule-big-sur.patch"
+PATCH = repo_root() / "patches" / "python-3.6-posixmodule-big-sur.patch"
 DEPLOYMENT_TARGET = "11.0"
 # Variables that would make the build or its ensurepip pick up the caller's Python or pip setup.
 SCRUB = ("PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV", "__PYVENV_LAUNCHER__", "PYTHONSTARTUP",
