@@ -6,7 +6,8 @@ test needs it; the schema is loaded once into a template database, and every tes
 clone (CREATE DATABASE ... TEMPLATE, ~10-30 ms). With RUNBOOK_REQUIRE_POSTGRES=1 a missing
 provider fails those tests instead of skipping them.
 
-Fixtures: pg_server (session), id3c_db, metabase_db (per test), psql_bin (session).
+Fixtures: pg_server (session), id3c_db, metabase_db (per test), psql_bin (session), and
+site_build (session: the mkdocs site, see tests/sitebuild.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 
 import pytest
 
+import sitebuild
 from requirements import need
 from runbook import postgres
 
@@ -107,6 +109,13 @@ def metabase_db(pg_server, metabase_template):
     db = postgres.clone(pg_server, metabase_template)
     yield db
     db.drop_later()
+
+
+@pytest.fixture(scope="session")
+def site_build(tmp_path_factory):
+    """The site, built once per run as CI builds it: (folder, mkdocs' finished process)."""
+    dest = tmp_path_factory.mktemp("site")
+    return dest, sitebuild.run_build(dest)
 
 
 @pytest.fixture(scope="session")

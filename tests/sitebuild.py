@@ -1,14 +1,11 @@
 """Build the MkDocs site into a folder, the way CI and `nox -s docs` do: `mkdocs build --strict`.
 
-Used by tests/test_site.py (session fixture `built_site`) and the browser tests, which serve the
-result over HTTP. Import it as `from sitebuild import build_site` (tests/ is on sys.path under
-pytest's default rootdir-relative import mode) and call `build_site(dest)` once per session:
+The site is built once per session, by the conftest's `site_build` fixture, which
+tests/test_site.py and the browser tests share:
 
-    site = build_site(tmp_path_factory.mktemp("site"))   # -> Path of the built site
-    index = json.loads((site / "search" / "search_index.json").read_text())
-
-`build_site` raises `SiteBuildError` (with mkdocs' output) when the build fails or warns;
-`run_build` returns the finished process for tests that want to look at the output themselves.
+    def test_x(site_build):
+        site, proc = site_build        # the built folder, mkdocs' finished process (output as text)
+        assert not failure(proc)       # "" when it exited 0 without a WARNING, else its output
 """
 
 from __future__ import annotations
@@ -21,10 +18,6 @@ from pathlib import Path
 from runbook import catalog
 
 REPO = catalog.repo_root()
-
-
-class SiteBuildError(RuntimeError):
-    """mkdocs build --strict failed or printed a WARNING; the message holds its output."""
 
 
 def mkdocs_command() -> list[str]:
@@ -47,12 +40,9 @@ def warnings(proc: subprocess.CompletedProcess) -> list[str]:
     return [line for line in (proc.stdout + proc.stderr).splitlines() if "WARNING" in line]
 
 
-def build_site(dest: Path) -> Path:
-    """Build the site into dest and return dest; raise SiteBuildError on failure or warnings."""
-    dest = Path(dest)
-    proc = run_build(dest)
-    if proc.returncode != 0 or warnings(proc):
-        raise SiteBuildError(
-            f"mkdocs build --strict exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-        )
-    return dest
+def failure(proc: subprocess.CompletedProcess) -> str:
+    """Why the build does not count (its exit status and output), or "" when it exited 0
+    without a WARNING."""
+    if proc.returncode == 0 and not warnings(proc):
+        return ""
+    return f"mkdocs build --strict exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"

@@ -1,8 +1,8 @@
 """The site's search, in a real headless Chromium: each problem's error text finds its page first.
 
-Builds the site (tests/sitebuild.py, `mkdocs build --strict`), serves it on 127.0.0.1 from a
-thread, and drives Debian's `chromium` with Playwright (no browser download). One browser per
-session. A failing query saves a screenshot under the test's tmp_path.
+Serves the site the session built (conftest's site_build, `mkdocs build --strict`) on
+127.0.0.1 from a thread, and drives Debian's `chromium` with Playwright (no browser download).
+One browser per session. A failing query saves a screenshot under the test's tmp_path.
 Without Chromium or Playwright the tests skip, or fail under RUNBOOK_REQUIRE_BROWSER=1 (CI).
 """
 
@@ -12,15 +12,13 @@ import functools
 import http.server
 import os
 import shutil
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-import triage_messages as tm  # noqa: E402
-from requirements import need  # noqa: E402
+import triage_messages as tm
+from requirements import need
+from sitebuild import failure
 
 pytestmark = pytest.mark.browser
 
@@ -50,13 +48,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="session")
-def site_url(tmp_path_factory):
-    from sitebuild import SiteBuildError, build_site
-
-    try:
-        site = build_site(tmp_path_factory.mktemp("search-site"))
-    except SiteBuildError as exc:
-        pytest.fail(f"the site does not build, so search cannot be tested:\n{exc}", pytrace=False)
+def site_url(site_build):
+    site, proc = site_build
+    if failure(proc):
+        pytest.fail(f"the site does not build, so search cannot be tested:\n{failure(proc)}", pytrace=False)
     handler = functools.partial(_QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

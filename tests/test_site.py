@@ -2,7 +2,8 @@
 every literal error message, and its pages keep the conventions (snippet includes only, danger
 boxes before writes, roles instead of names, allowed tags, `errors:` on every problem page).
 
-The site is built once per session by tests/sitebuild.py, as `mkdocs build --strict`.
+The site is built once per session (the conftest's site_build, shared with the browser tests),
+as `mkdocs build --strict`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from runbook import catalog, triage
-from sitebuild import REPO, run_build, warnings
+from sitebuild import REPO, warnings
 
 DOCS = REPO / "docs"
 SNIPPETS = REPO / "snippets"
@@ -242,9 +243,8 @@ def tokens(text: str, separator: str) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def build(tmp_path_factory):
-    dest = tmp_path_factory.mktemp("site")
-    return dest, run_build(dest)
+def build(site_build):
+    return site_build
 
 
 @pytest.fixture(scope="session")
