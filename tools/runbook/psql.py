@@ -52,8 +52,9 @@ def find_psql() -> str:
         raise PsqlNotFound(str(exc)) from None
 
 
-def psql_argv(dsn: str | None, *, unaligned: bool = False) -> list[str]:
-    argv = [find_psql(), "-X", "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-P", "pager=off"]
+def psql_argv(dsn: str | None, *, unaligned: bool = False, stop_on_error: bool = True) -> list[str]:
+    argv = [find_psql(), "-X", "--no-psqlrc", "-v", f"ON_ERROR_STOP={int(stop_on_error)}",
+            "-P", "pager=off"]
     if unaligned:
         argv += ["-q", "-A", "-F", FIELD_SEP, "-R", RECORD_SEP, "-P", f"null={NULL}"]
     else:
@@ -311,8 +312,7 @@ def check_snippets(snippets: list[Snippet], dsn: str | None, timeout: float | No
     so the first error after a snippet's marker is that snippet's.
     """
     script, plans = _plan(snippets)
-    argv = psql_argv(dsn, unaligned=True)
-    argv[argv.index("ON_ERROR_STOP=1")] = "ON_ERROR_STOP=0"
+    argv = psql_argv(dsn, unaligned=True, stop_on_error=False)  # one snippet's error is not the end
     proc = subprocess.run(argv + ["-f", "-"], input=script, capture_output=True, text=True,
                           env=_psql_env("check"), timeout=timeout)
     if proc.returncode == 2 or (proc.returncode != 0 and MARK not in proc.stderr):
