@@ -66,7 +66,9 @@ def run_diff(db, tmp_path, psql_bin, old_id, new_id, paste=False):
     work = tmp_path / "tmp"
     work.mkdir(exist_ok=True)
     env = libpq_env(db.url) | {"OLD_ID": str(old_id), "NEW_ID": str(new_id), "TMPDIR": str(work)}
-    run = run_snippet(DIFF, tmp_path, env, path_before=(os.path.dirname(psql_bin),), paste=paste)
+    # psql and jq wherever this machine has them (Homebrew's jq is not in stubs.SYSTEM_PATH)
+    path_before = (os.path.dirname(psql_bin), os.path.dirname(shutil.which("jq")))
+    run = run_snippet(DIFF, tmp_path, env, path_before=path_before, paste=paste)
     assert list(work.iterdir()) == [], "the mktemp -d folder is removed"
     assert run.calls == []  # no stand-in involved: real psql, jq and diff
     return run
