@@ -16,16 +16,9 @@ import os
 import statistics
 import time
 
+from benchlib import ms, percentile, show
+
 from runbook import postgres
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def cycle(server, make, background_drop: bool = True) -> float:
@@ -113,23 +106,6 @@ def measure(provider: str | None, rounds: int) -> list[tuple[str, str]]:
         server.stop()
 
 
-def show(title: str, rows) -> None:
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        print(f"\n{title}")
-        for key, value in rows:
-            print(f"  {key:<48} {value}")
-        return
-    table = Table(title=title)
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    for key, value in rows:
-        table.add_row(key, value)
-    Console(width=max(100, Console().width)).print(table)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
@@ -137,7 +113,7 @@ def main() -> None:
                         help="measure this provider (repeatable); default: the one selected")
     args = parser.parse_args()
     for provider in args.provider or [None]:
-        show("Postgres fixtures", measure(provider, args.rounds))
+        show("Postgres fixtures", ("measure", "value"), measure(provider, args.rounds))
 
 
 if __name__ == "__main__":

@@ -21,16 +21,9 @@ import sys
 import time
 from pathlib import Path
 
+from benchlib import ms, percentile, show
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def time_suite(files: list[str]) -> tuple[float, str]:
@@ -95,24 +88,6 @@ def per_snippet(rounds: int) -> list[tuple[str, str, str]]:
     finally:
         server.stop()
     return rows
-
-
-def show(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        print(f"\n{title}")
-        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-        for row in [header, *rows]:
-            print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
-        return
-    table = Table(title=title)
-    for name in header:
-        table.add_column(name)
-    for row in rows:
-        table.add_row(*row)
-    Console().print(table)
 
 
 def main() -> None:
