@@ -20,11 +20,10 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from requirements import need
-from runbook import catalog, py36_causes, py36_source
+from runbook import catalog, py36_causes, py36_source, triage
 from runbook.py36 import build_cmd, failed_tests
 from runbook.py36_host import FORMULAE, probe
 from runbook.py36_plan import PATCH, Options, describe, make_plan
@@ -615,7 +614,7 @@ def test_heartbeat_shows_progress_and_log_tail(tmp_path):
 
 def test_the_page_documents_every_option_and_cause():
     text = PAGE.read_text()
-    front = yaml.safe_load(text.split("---")[1])
+    front, _ = triage.front_matter(text)
     assert front["tags"] == ["software", "shell"]
     for option in build_cmd.params:
         for flag in option.opts:
