@@ -4,11 +4,11 @@
 STUB_NAME=$(basename "$0")
 STUB_HERE=$(cd "$(dirname "$0")" && pwd)
 STUB_OUT=${STUB_OUTPUTS:-$STUB_HERE/../outputs}
-{
-    printf '%s' "$STUB_NAME"
-    for arg in "$@"; do printf ' %q' "$arg"; done
-    printf '\n'
-} >>"$STUB_LOG"
+# One line, one write: stand-ins run in parallel (the stuck-worker check starts an strace per
+# worker), and a line written piece by piece interleaves with theirs.
+STUB_ARGS=''
+if (($#)); then printf -v STUB_ARGS ' %q' "$@"; fi
+printf '%s%s\n' "$STUB_NAME" "$STUB_ARGS" >>"$STUB_LOG"
 
 stub_fail_if_asked() {  # stub_fail_if_asked <subcommand>
     local item
