@@ -6,11 +6,13 @@ nothing and get an error that names the parameter."""
 from __future__ import annotations
 
 import os
+import subprocess
 
 import pytest
 from click.testing import CliRunner
 
 import scenario as sc
+from runbook import psql as runner
 from runbook.cli import main
 from sqlsnippets import diff, ok, run, snippets
 
@@ -210,3 +212,30 @@ def test_write_snippet_is_guarded(prepared):
     changed = diff(before, db.snapshot(schemas))
     reported = {c.table: (c.updated + c.deleted, c.inserted + c.updated) for c in done.changes}
     assert changed == reported, "the committed change differs from what the runner reported"
+
+
+def _paste(psql_bin, db, snippet_id, params, *, then: str = "") -> subprocess.CompletedProcess:
+    """What an operator does: \\set the parameters, paste the file into psql, maybe type more."""
+    snippet = snippets()[snippet_id]
+    lines = [runner.psql_set_line(k, v) for k, v in snippet.bind(params).items()]
+    script = "\n".join(lines) + "\n" + snippet.text + "\n" + then
+    return subprocess.run([psql_bin, "-X", "-q", db.url], input=script, capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.mark.parametrize("prepared", WRITE_IDS, indirect=True)
+def test_pasted_write_snippet_keeps_nothing_until_commit(prepared, psql_bin):
+    """Pasted from its page and left (the session ends), a write snippet changed nothing;
+    followed by commit; it changes exactly what the runner's dry run reports."""
+    snippet_id, db, params, expected, schemas = prepared
+    before = db.snapshot(schemas)
+    dry = ok(run(db, snippet_id, **params))
+    reported = {c.table: (c.updated + c.deleted, c.inserted + c.updated) for c in dry.changes}
+
+    pasted = _paste(psql_bin, db, snippet_id, params)
+    assert "ERROR" not in pasted.stderr, pasted.stderr
+    assert db.snapshot(schemas) == before, "a paste without commit; changed something"
+
+    committed = _paste(psql_bin, db, snippet_id, params, then="commit;\n")
+    assert "ERROR" not in committed.stderr, committed.stderr
+    assert diff(before, db.snapshot(schemas)) == reported

@@ -4,8 +4,9 @@ only when asked; and plan every statement of a snippet against a live schema (`r
 The runner feeds psql a short script:
 
     \\set ON_ERROR_STOP on
-    begin;                         -- `begin read only;` for read snippets
-    set local runbook.dry_run = on;   -- off with --commit; snippets with side effects read it
+    set runbook.dry_run = on;      -- off with --commit; snippets with side effects read it
+    begin;                         -- `begin read only;` for a read snippet; a write snippet
+                                   -- opens the transaction itself with its first line, begin;
     \\i '<the snippet file>'
     <what changed: pg_stat_xact_user_tables, per table, inside the transaction>
     commit;  or  rollback;         -- commit only with --commit and, given --expect N, N rows changed
@@ -124,14 +125,23 @@ class Outcome:
         return tables[index] if tables else []
 
 
+def opens_transaction(snippet: Snippet) -> bool:
+    """A write snippet starts with its own `begin;`, so that a paste commits nothing by itself."""
+    statements = split(snippet.text)
+    return bool(statements) and statements[0].keyword in ("begin", "start")
+
+
 def build_script(snippet: Snippet, *, commit: bool, expect: int | None, unaligned: bool) -> str:
     write = snippet.effect == "write"
     lines = [
         "\\set ON_ERROR_STOP on",
         "\\set QUIET on",
-        "begin;" if write else "begin read only;",
-        f"set local runbook.dry_run = {'off' if commit and write else 'on'};",
+        # Session-wide, so it holds whether the runner or the snippet's own begin; opens the
+        # transaction; snippets with side effects outside the transaction read it.
+        f"set runbook.dry_run = {'off' if commit and write else 'on'};",
     ]
+    if not (write and opens_transaction(snippet)):
+        lines.append("begin;" if write else "begin read only;")
     if not unaligned:
         lines.append("\\set QUIET off")
     lines += [
@@ -290,6 +300,8 @@ def _plan(snippets: list[Snippet]):
         lines += [psql_set_line(k, v) for k, v in snippet.bind(snippet.examples()).items()]
         lines.append("begin read only;")
         for number, stmt in enumerate(statements):
+            if stmt.controls_transaction:  # check owns the (read-only) transaction
+                continue
             if stmt.sets_config_only:  # executed: later statements read these settings
                 lines += [f"\\warn {MARK}:statement {index} {number}", stmt.text + ";"]
                 executed.append(stmt)

@@ -107,7 +107,7 @@ def show_cmd(snippet_id, params, examples):
         out.append(WRITE_NOTE.rstrip("\n"))
     out.append("\\set ON_ERROR_STOP on")
     out += [runner.psql_set_line(name, value) for name, value in bound.items()]
-    if snippet.effect == "write":
+    if snippet.effect == "write" and not runner.opens_transaction(snippet):
         out.append("begin;")
     out.append(snippet.body.strip("\n"))  # the YAML header is summarised on the first line
     click.echo("\n".join(out))

@@ -35,6 +35,11 @@ class Statement:
         return self.keyword in _PLANNABLE
 
     @property
+    def controls_transaction(self) -> bool:
+        """begin / commit / rollback: the runner and `check` own the transaction."""
+        return self.keyword in ("begin", "start", "commit", "rollback", "end", "abort")
+
+    @property
     def sets_config_only(self) -> bool:
         """`select set_config(...), ...` with no FROM: it only sets transaction-local settings."""
         body = re.sub(r"'(?:[^']|'')*'", "''", self.text)  # blank out literals before looking

@@ -21,6 +21,9 @@
 -- barcode is unknown, or when any barcode is not in from_set. Needs the table owner or an
 -- admin: no ID3C role may update warehouse.identifier.
 
+-- A transaction: nothing below is kept until you type commit; (rollback; undoes it).
+begin;
+
 select set_config('runbook.barcodes', :'barcodes', true) as barcodes,
        set_config('runbook.from_set', :'from_set', true) as from_set,
        set_config('runbook.to_set', :'to_set', true) as to_set;
@@ -85,3 +88,6 @@ select moved.barcode,
   from moved
   join warehouse.identifier_set using (identifier_set_id)
  order by moved.barcode;
+
+-- Nothing is committed yet: check the output above, then type commit; to keep the
+-- changes, or rollback; to undo them.

@@ -14,6 +14,9 @@
 -- ETL fills in the collection identifier once the lab's manifest is fixed.
 
 -- What happens to each barcode
+-- A transaction: nothing below is kept until you type commit; (rollback; undoes it).
+begin;
+
 with given as (
     select distinct lower(btrim(item)) as barcode
       from regexp_split_to_table(:'sample_barcodes', ',') as item
@@ -54,3 +57,6 @@ select created.sample_id, identifier.barcode, created.identifier
   from created
   join warehouse.identifier on identifier.uuid = created.identifier::uuid
  order by identifier.barcode;
+
+-- Nothing is committed yet: check the output above, then type commit; to keep the
+-- changes, or rollback; to undo them.

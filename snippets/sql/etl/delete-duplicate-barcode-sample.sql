@@ -13,6 +13,9 @@
 -- the one with results. Refuses (and changes nothing) when an id is unknown, when every sample
 -- has results, or when none has (then nothing says which one to keep: ask the lab).
 
+-- A transaction: nothing below is kept until you type commit; (rollback; undoes it).
+begin;
+
 select set_config('runbook.sample_ids', :'sample_ids', true) as sample_ids;
 
 do $$
@@ -54,3 +57,6 @@ delete from warehouse.sample
    and not exists (select from warehouse.presence_absence
                     where presence_absence.sample_id = sample.sample_id)
 returning sample_id, identifier, collection_identifier, encounter_id;
+
+-- Nothing is committed yet: check the output above, then type commit; to keep the
+-- changes, or rollback; to undo them.

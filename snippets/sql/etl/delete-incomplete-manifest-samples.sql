@@ -20,6 +20,9 @@
 -- presence_absence_sample_id_fkey foreign key). Other dependent rows (sequencing, kits) still
 -- stop the delete with their foreign key error, and then nothing is deleted.
 
+-- A transaction: nothing below is kept until you type commit; (rollback; undoes it).
+begin;
+
 select set_config('runbook.date_before_error', :'date_before_error', true) as date_before_error,
        set_config('runbook.date_of_error', :'date_of_error', true) as date_of_error;
 
@@ -83,3 +86,6 @@ select case when deleted.sample_id is null then 'kept for review: has results' e
   left join warehouse.identifier as collection_barcode
          on collection_barcode.uuid = counted.collection_identifier::uuid
  order by 1, counted.sample_id;
+
+-- Nothing is committed yet: check the output above, then type commit; to keep the
+-- changes, or rollback; to undo them.

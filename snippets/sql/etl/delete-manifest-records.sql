@@ -13,6 +13,9 @@
 -- collections-clia-compliance), then deletes them. Barcodes are unique across sets, so a
 -- barcode matches only the records it names. Refuses when a barcode matches no document.
 
+-- A transaction: nothing below is kept until you type commit; (rollback; undoes it).
+begin;
+
 select set_config('runbook.barcodes', :'barcodes', true) as barcodes;
 
 do $$
@@ -52,3 +55,6 @@ delete from receiving.manifest
     or lower(document ->> 'collection') in (
            select lower(btrim(item)) from regexp_split_to_table(:'barcodes', ',') as item)
 returning manifest_id, received, document ->> 'sample' as sample, document ->> 'collection' as collection;
+
+-- Nothing is committed yet: check the output above, then type commit; to keep the
+-- changes, or rollback; to undo them.

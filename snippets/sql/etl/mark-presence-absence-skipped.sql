@@ -18,6 +18,9 @@
 -- so the entry must carry the current revision, as a JSON number. It is appended to the log;
 -- earlier entries stay. A document already logged at this revision is left as it is.
 
+-- A transaction: nothing below is kept until you type commit; (rollback; undoes it).
+begin;
+
 select set_config('runbook.presence_absence_id', :'presence_absence_id', true) as presence_absence_id,
        set_config('runbook.revision', :'revision', true) as revision;
 
@@ -49,3 +52,6 @@ update receiving.presence_absence
  where presence_absence_id = :'presence_absence_id'::integer
    and not processing_log @> jsonb_build_array(jsonb_build_object('revision', :'revision'::integer))
 returning presence_absence_id, received, processing_log;
+
+-- Nothing is committed yet: check the output above, then type commit; to keep the
+-- changes, or rollback; to undo them.

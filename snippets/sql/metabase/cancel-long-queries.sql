@@ -13,6 +13,10 @@
 -- cancel. Backoffice's cron (bin/terminate-old-metabase-sessions) does this every minute for
 -- queries older than 10 minutes.
 
+-- A transaction, like every write snippet's; but a cancel acts at once, pasted or not
+-- (only `runbook run` without --commit lists instead of cancelling).
+begin;
+
 select pid,
        usename,
        datname,
@@ -29,3 +33,5 @@ select pid,
    and pid <> pg_backend_pid()
    and clock_timestamp() - query_start > :'minutes'::float8 * interval '1 minute'
  order by query_start;
+
+-- The cancels have happened; end the transaction with rollback; (it holds no change).

@@ -12,6 +12,9 @@
 -- Metabase's application database; roles are server-wide. Membership lets the admin update
 -- report_card, which the metabase login owns. The role name is quoted as an identifier.
 
+-- A transaction: nothing below is kept until you type commit; (rollback; undoes it).
+begin;
+
 select set_config('runbook.admin_role', :'admin_role', true) as admin_role;
 
 do $$
@@ -31,3 +34,6 @@ select rolname as admin_role,
        pg_has_role(oid, 'metabase', 'member') as member_of_metabase
   from pg_roles
  where rolname = :'admin_role';
+
+-- Nothing is committed yet: check the output above, then type commit; to keep the
+-- changes, or rollback; to undo them.

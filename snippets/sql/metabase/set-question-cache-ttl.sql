@@ -21,6 +21,9 @@
 -- the snippet refuses, changing nothing, unless exactly `cards` cards (archived included)
 -- have the name.
 
+-- A transaction: nothing below is kept until you type commit; (rollback; undoes it).
+begin;
+
 select set_config('runbook.question', :'question', true) as question,
        set_config('runbook.cards', :'cards', true) as cards;
 
@@ -48,3 +51,6 @@ update report_card
        updated_at = now()
  where name = :'question'
 returning id, name, cache_ttl, archived, collection_id;
+
+-- Nothing is committed yet: check the output above, then type commit; to keep the
+-- changes, or rollback; to undo them.

@@ -5,6 +5,9 @@
 -- Deletes exactly the rows find-never-tested-results lists. Check with the lab first; pass
 -- the count that query showed as --expect.
 
+-- A transaction: nothing below is kept until you type commit; (rollback; undoes it).
+begin;
+
 with deleted as (
     delete from warehouse.presence_absence
      using warehouse.sample
@@ -24,3 +27,6 @@ select deleted.presence_absence_id,
   from deleted
   join warehouse.target using (target_id)
  order by deleted.sample_id, deleted.identifier;
+
+-- Nothing is committed yet: check the output above, then type commit; to keep the
+-- changes, or rollback; to undo them.

@@ -11,6 +11,9 @@
 -- Deletes the document so that a later revision bump does not ingest its results again.
 -- Refuses when there is no such document.
 
+-- A transaction: nothing below is kept until you type commit; (rollback; undoes it).
+begin;
+
 select set_config('runbook.presence_absence_id', :'presence_absence_id', true) as presence_absence_id;
 
 do $$
@@ -30,3 +33,6 @@ returning presence_absence_id,
           case when json_typeof(document -> 'samples') = 'array'
                then json_array_length(document -> 'samples') end as wells,
           processing_log;
+
+-- Nothing is committed yet: check the output above, then type commit; to keep the
+-- changes, or rollback; to undo them.

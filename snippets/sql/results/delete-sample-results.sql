@@ -12,6 +12,9 @@
 -- To delete only the results that came through one LIMS id, use
 -- delete-swapped-plate-results instead.
 
+-- A transaction: nothing below is kept until you type commit; (rollback; undoes it).
+begin;
+
 select set_config('runbook.barcode', :'barcode', true) as barcode;
 
 do $$
@@ -63,3 +66,6 @@ select deleted.presence_absence_id,
   from deleted
   join warehouse.target using (target_id)
  order by deleted.identifier;
+
+-- Nothing is committed yet: check the output above, then type commit; to keep the
+-- changes, or rollback; to undo them.

@@ -12,6 +12,9 @@
 -- identifier has it as second part. Refuses when there is none (a typo, or already deleted).
 -- remaining_results: what the sample keeps (results through its other LIMS ids).
 
+-- A transaction: nothing below is kept until you type commit; (rollback; undoes it).
+begin;
+
 select set_config('runbook.lims_id', :'lims_id', true) as lims_id;
 
 do $$
@@ -42,3 +45,6 @@ select deleted.presence_absence_id,
   from deleted
   join warehouse.target using (target_id)
  order by deleted.identifier;
+
+-- Nothing is committed yet: check the output above, then type commit; to keep the
+-- changes, or rollback; to undo them.
