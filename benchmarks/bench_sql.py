@@ -45,8 +45,8 @@ def timed(fn, rounds: int) -> list[float]:
 
 
 def per_snippet(rounds: int) -> list[tuple[str, str, str]]:
-    from runbook import catalog, postgres
-    from runbook import psql as runner
+    from runbook.pg import server as postgres
+    from runbook.snippets import catalog, runner
 
     rows = []
     start = time.perf_counter()

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tools"))
 
 import triage_messages as tm  # noqa: E402
-from runbook import triage  # noqa: E402
+from runbook.triage import pages as triage  # noqa: E402
 
 HOST = "backoffice"
 NOISE = [

@@ -1,7 +1,7 @@
 """Seed helpers: put the rows a scenario needs into a test database, the way ID3C would.
 
 Each function takes a database object with `.execute(sql, params)` (the `id3c_db` fixture or a
-runbook.postgres.Database) and returns the new row's key. Barcodes must be 8 hex characters
+runbook.pg.server.Database) and returns the new row's key. Barcodes must be 8 hex characters
 (AAAAAAAA, BBBBBBBB, ... or a uuid suffix) and at least 3 substitutions apart, as in ID3C.
 """
 

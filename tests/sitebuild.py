@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from runbook import catalog
+from runbook.snippets import catalog
 
 REPO = catalog.repo_root()
 

@@ -1,4 +1,4 @@
-"""Run SQL snippets in tests through the operator's runner (runbook.psql, psql, one transaction).
+"""Run SQL snippets in tests through the operator's runner (runbook.snippets.runner, psql, one transaction).
 
 `run(db, "find-sample", barcode="aaaaaaaa")` checks the parameters against the header as
 `runbook run` does, runs psql with unaligned output so the rows can be read back, and returns
@@ -10,8 +10,7 @@ from __future__ import annotations
 import functools
 from collections import Counter
 
-from runbook import catalog
-from runbook import psql as runner
+from runbook.snippets import catalog, runner
 
 
 @functools.cache

@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runbook import catalog
+from runbook.snippets import catalog
 
 ROOT = catalog.repo_root()
 STUBS = Path(__file__).resolve().parent / "sh_stubs"

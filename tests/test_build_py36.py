@@ -23,11 +23,14 @@ import pytest
 from click.testing import CliRunner
 
 from requirements import need
-from runbook import catalog, py36_causes, py36_source, triage
-from runbook.py36 import build_cmd, failed_tests
-from runbook.py36_host import FORMULAE, probe
-from runbook.py36_plan import PATCH, Options, describe, make_plan
-from runbook.py36_run import run
+from runbook.py36 import causes as py36_causes
+from runbook.py36 import source as py36_source
+from runbook.py36.cli import build_cmd, failed_tests
+from runbook.py36.host import FORMULAE, probe
+from runbook.py36.plan import PATCH, Options, describe, make_plan
+from runbook.py36.run import run
+from runbook.snippets import catalog
+from runbook.triage import pages as triage
 
 ROOT = catalog.repo_root()
 FIXTURES = Path(__file__).parent / "py36_fixtures"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from runbook import catalog
+from runbook.snippets import catalog
 
 SQL = """\
 -- title: Find a thing

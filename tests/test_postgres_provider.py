@@ -1,4 +1,4 @@
-"""Provider selection and cleanup in runbook.postgres, tested against real servers and sockets."""
+"""Provider selection and cleanup in runbook.pg.server, tested against real servers and sockets."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from runbook import postgres
+from runbook.pg import server as postgres
 
 PROVIDER_ENV = ("RUNBOOK_DATABASE_URL", "RUNBOOK_PG_BINDIR", "RUNBOOK_PG_PROVIDER", "DOCKER_HOST")
 
@@ -295,7 +295,7 @@ def test_a_createdb_user_is_enough_when_the_roles_exist(outer, clean_env):
 CHILD = textwrap.dedent("""
     import signal, sys, time
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
-    from runbook import postgres
+    from runbook.pg import server as postgres
     server = postgres.start_server()
     print(server.rundir, server.process.pid, flush=True)
     time.sleep(60)
@@ -357,7 +357,7 @@ def test_non_root_runs_the_server_as_itself(pg_server, tmp_path):
     ).returncode:
         pytest.skip("no system python of the same version to run as nobody")
     site = next(p for p in sys.path if p.endswith("site-packages") and Path(p, "psycopg").exists())
-    tools = str(Path(postgres.__file__).parents[1])
+    tools = str(Path(postgres.__file__).parents[2])
     script = textwrap.dedent(f"""
         import os, pwd, subprocess
         real_run = subprocess.run
@@ -366,7 +366,7 @@ def test_non_root_runs_the_server_as_itself(pg_server, tmp_path):
             return real_run(args, *a, **k)
         subprocess.run = guarded
         from pathlib import Path
-        from runbook import postgres
+        from runbook.pg import server as postgres
         assert postgres._service_user() is None
         server = postgres.LocalServer(Path({str(bindir)!r}), "local").start()
         owner = pwd.getpwuid(os.stat(server.datadir).st_uid).pw_name

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 import scenario as sc
-from runbook import catalog, postgres
-from runbook import psql as runner
 from runbook.cli import main
-from runbook.snippet_commands import pages_including
-from runbook.statements import split
+from runbook.pg import server as postgres
+from runbook.snippets import catalog, runner
+from runbook.snippets.commands import pages_including
+from runbook.snippets.statements import split
 from sqlsnippets import ok, run
 
 

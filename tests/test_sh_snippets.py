@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from requirements import need
-from runbook import catalog
-from runbook.snippet_commands import pages_including
+from runbook.snippets import catalog
+from runbook.snippets.commands import pages_including
 from stubs import STUB_BIN, run_snippet
 
 TESTED = {

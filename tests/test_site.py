@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from runbook import catalog, triage
+from runbook.snippets import catalog
+from runbook.triage import pages as triage
 from sitebuild import REPO, warnings
 
 DOCS = REPO / "docs"

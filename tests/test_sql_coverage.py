@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from runbook import catalog
 from runbook.cli import main
-from runbook.snippet_commands import pages_including
-from runbook.statements import split
+from runbook.snippets import catalog
+from runbook.snippets.commands import pages_including
+from runbook.snippets.statements import split
 
 TESTS = Path(__file__).parent
 SQL_FILES = sorted((catalog.snippets_root() / "sql").rglob("*"))

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 import scenario as sc
-from runbook import catalog
-from runbook import psql as runner
+from runbook.snippets import catalog, runner
 from sqlsnippets import column, ok, refused, run, snippet
 
 

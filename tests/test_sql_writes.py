@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 import scenario as sc
-from runbook import psql as runner
 from runbook.cli import main
+from runbook.snippets import runner
 from sqlsnippets import diff, ok, run, snippets
 
 # The database fixture is chosen per case with getfixturevalue, which the conftest's automatic

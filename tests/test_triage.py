@@ -14,8 +14,12 @@ import pytest
 from click.testing import CliRunner
 
 import triage_messages as tm
-from runbook import catalog, logscan, site_hooks, snippet_commands, triage
-from runbook.logscan import Scanner, anchors
+from runbook.site import hooks as site_hooks
+from runbook.snippets import catalog
+from runbook.snippets import commands as snippet_commands
+from runbook.triage import pages as triage
+from runbook.triage import scanner as logscan
+from runbook.triage.scanner import Scanner, anchors
 
 DOCS = catalog.repo_root() / "docs"
 

@@ -11,13 +11,13 @@ import importlib
 import click
 
 COMMANDS = {
-    "list": ("runbook.snippet_commands:list_cmd", "List the snippets: id, title, effect, page."),
-    "show": ("runbook.snippet_commands:show_cmd", "Print a snippet ready to paste, parameters set."),
-    "run": ("runbook.snippet_commands:run_cmd", "Run a snippet with psql; writes are dry runs."),
-    "check": ("runbook.snippet_commands:check_cmd", "Plan every SQL snippet against a live schema."),
-    "triage": ("runbook.triage:triage_cmd", "Map error lines or a log to their runbook page."),
-    "playground": ("runbook.playground:playground_cmd", "Start a throwaway ID3C-like database."),
-    "build-py36": ("runbook.py36:build_cmd", "Build Python 3.6 on macOS Big Sur (the guide, scripted)."),
+    "list": ("runbook.snippets.commands:list_cmd", "List the snippets: id, title, effect, page."),
+    "show": ("runbook.snippets.commands:show_cmd", "Print a snippet ready to paste, parameters set."),
+    "run": ("runbook.snippets.commands:run_cmd", "Run a snippet with psql; writes are dry runs."),
+    "check": ("runbook.snippets.commands:check_cmd", "Plan every SQL snippet against a live schema."),
+    "triage": ("runbook.triage.pages:triage_cmd", "Map error lines or a log to their runbook page."),
+    "playground": ("runbook.pg.playground:playground_cmd", "Start a throwaway ID3C-like database."),
+    "build-py36": ("runbook.py36.cli:build_cmd", "Build Python 3.6 on macOS Big Sur (the guide, scripted)."),
 }
 
 

@@ -1,7 +1,7 @@
 """`runbook playground`: a throwaway ID3C-like database with demo data, until Ctrl-C.
 
-It uses the same providers and schema as the tests (runbook.postgres): the ID3C-like schema plus
-tests/fixtures/demo-data.sql in a database `id3c`, and Metabase's report_card in `metabase`.
+It uses the same providers and schema as the tests (runbook.pg.server): the ID3C-like schema plus
+runbook/pg/data/demo-data.sql in a database `id3c`, and Metabase's report_card in `metabase`.
 Everything is removed when it stops.
 """
 
@@ -13,7 +13,7 @@ import time
 
 import click
 
-from runbook import postgres
+from runbook.pg import server as postgres
 
 TRY = [
     ("find-plate-documents", "-p plate=BAT-049A"),
@@ -55,7 +55,7 @@ def instructions(server: postgres.Server, id3c: postgres.Database, metabase: pos
     lines += [
         f"  runbook check --dsn {dsn} --metabase-dsn {shlex.quote(metabase.url)}",
         "",
-        "Demo data: tests/fixtures/demo-data.sql says what each row is for.",
+        "Demo data: runbook/pg/data/demo-data.sql says what each row is for.",
         "Press Ctrl-C to stop; the server and its files are removed.",
     ]
     return "\n".join(lines)

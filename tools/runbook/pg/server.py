@@ -87,10 +87,8 @@ class ServerStartError(RuntimeError):
 
 
 def fixtures_dir() -> Path:
-    """tests/fixtures in the checkout: the schema and demo data files."""
-    from runbook import catalog
-
-    return catalog.repo_root() / "tests" / "fixtures"
+    """The schema and demo data, shipped inside the package so an installed playground has them."""
+    return Path(__file__).resolve().parent / "data"
 
 
 def id3c_schema_files() -> list[Path]:

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import click
 
-from runbook import py36_causes, py36_source, py36_verify
-from runbook.py36_host import probe
-from runbook.py36_plan import (
+from runbook.py36 import causes as py36_causes
+from runbook.py36 import source as py36_source
+from runbook.py36 import verify as py36_verify
+from runbook.py36.host import probe
+from runbook.py36.plan import (
     DEFAULT_STEP_TIMEOUT,
     PATCH,
     VERSIONS,
@@ -30,7 +32,7 @@ from runbook.py36_plan import (
     describe,
     make_plan,
 )
-from runbook.py36_run import Result, run
+from runbook.py36.run import Result, run
 
 TEST_SUMMARY = re.compile(r"^(\d+) tests? failed( again)?:\s*$")
 

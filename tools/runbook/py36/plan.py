@@ -13,9 +13,9 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runbook.catalog import repo_root
-from runbook.py36_host import FORMULAE, Host
-from runbook.py36_source import expected_sha256
+from runbook.py36.host import FORMULAE, Host
+from runbook.py36.source import expected_sha256
+from runbook.snippets.catalog import repo_root
 
 VERSIONS = ("3.6.13", "3.6.15")
 DEFAULT_VERSION = "3.6.13"

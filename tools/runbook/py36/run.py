@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from runbook.py36_plan import SCRUB
+from runbook.py36.plan import SCRUB
 
 HEARTBEAT = 60.0  # seconds between progress lines while a step runs
 

@@ -13,8 +13,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from runbook.py36_causes import MODULE_HINTS
-from runbook.py36_run import child_env
+from runbook.py36.causes import MODULE_HINTS
+from runbook.py36.run import child_env
 
 MODULES = ("ssl", "zlib", "bz2", "sqlite3", "readline", "ctypes", "lzma", "hashlib")
 REQUIRED = ("ssl", "zlib")

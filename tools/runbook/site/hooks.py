@@ -17,10 +17,12 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 try:
-    from runbook import catalog, triage
+    from runbook.snippets import catalog
+    from runbook.triage import pages as triage
 except ImportError:  # building from a checkout without `pip install -e .`
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from runbook import catalog, triage
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from runbook.snippets import catalog
+    from runbook.triage import pages as triage
 
 INCLUDE = re.compile(r'^(?P<indent>\s*)--8<--\s+"(?P<path>snippets/[^"]+)"\s*$')
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")

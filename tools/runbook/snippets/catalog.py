@@ -26,7 +26,7 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def repo_root() -> Path:
     """The checkout that holds snippets/ and docs/ (RUNBOOK_ROOT overrides, for installed copies)."""
     env = os.environ.get("RUNBOOK_ROOT")
-    return Path(env) if env else Path(__file__).resolve().parents[2]
+    return Path(env) if env else Path(__file__).resolve().parents[3]
 
 
 def snippets_root() -> Path:

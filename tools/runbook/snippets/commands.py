@@ -2,7 +2,7 @@
 
 Parameters are checked against the snippet's header before anything connects; a missing,
 unknown or malformed one exits with status 2 and a message that names it. The psql mechanics
-live in runbook.psql.
+live in runbook.snippets.runner.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from pathlib import Path
 
 import click
 
-from runbook import catalog
-from runbook import psql as runner
+from runbook.snippets import catalog, runner
 
 WRITE_NOTE = (
     "-- effect: write. The lines below run inside begin; ... check the output, then type\n"

@@ -25,9 +25,9 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 
-from runbook.catalog import Snippet
-from runbook.postgres import psql_binary
-from runbook.statements import Statement, split
+from runbook.pg.server import psql_binary
+from runbook.snippets.catalog import Snippet
+from runbook.snippets.statements import Statement, split
 
 MARK = "@@runbook"
 FIELD_SEP = "\x1f"  # unaligned output (tests, tools): fields and records are split on
@@ -46,7 +46,7 @@ class ConnectionFailed(RuntimeError):
 
 
 def find_psql() -> str:
-    """The psql client to run, as runbook.postgres.psql_binary() chooses it."""
+    """The psql client to run, as runbook.pg.server.psql_binary() chooses it."""
     try:
         return psql_binary()
     except FileNotFoundError as exc:

@@ -33,8 +33,8 @@ from pathlib import Path
 import click
 import yaml
 
-from . import catalog
-from .logscan import Scanner
+from runbook.snippets import catalog
+from runbook.triage.scanner import Scanner
 
 DEFAULT_BASE_URL = "http://localhost:8000/"
 MAX_INSTANCES = 50  # distinct identifier sets reported per problem (JSON)

@@ -1,0 +1,1 @@
+"""What the site build adds to the pages (parameter tables, captions, front-matter checks)."""
