@@ -265,11 +265,37 @@ def test_delete_manifest_records_shows_then_deletes_only_those_barcodes(id3c_db)
     b = sc.manifest_document(id3c_db, {"sample": "bbbbbbbb"})
     c = sc.manifest_document(id3c_db, {"sample": "cccccccc"})
     out = ok(run(id3c_db, "delete-manifest-records", commit=True, barcodes="aaaaaaaa,BBBBBBBB"))
-    _params, shown, deleted = out.tables()
+    _params, shown, undo = out.tables()
     assert column(shown, "manifest_id") == [str(a1), str(a2), str(b)]
+    assert column(shown, "action") == ["delete"] * 3
     assert '"collection": "11111111"' in shown[0]["document"]
-    assert sorted(column(deleted, "manifest_id")) == sorted([str(a1), str(a2), str(b)])
+    assert sorted(json.loads(r["before"])["manifest_id"] for r in undo) == sorted([a1, a2, b])
+    assert f"aaaaaaaa (manifest_ids {a1},{a2})" in out.stderr  # the notice: more than one record
     assert [r[0] for r in id3c_db.execute("select manifest_id from receiving.manifest")] == [c]
+
+
+def test_delete_manifest_records_narrowed_by_manifest_id_keeps_the_corrected_record(id3c_db):
+    """The sample barcode also matches the later record carrying the corrected collection."""
+    bad = sc.manifest_document(id3c_db, {"sample": "aaaaaaaa", "collection": "cccccccc"})
+    corrected = sc.manifest_document(id3c_db, {"sample": "aaaaaaaa", "collection": "dddddddd"})
+    other = sc.manifest_document(id3c_db, {"sample": "bbbbbbbb"})
+    out = ok(run(id3c_db, "delete-manifest-records", commit=True, barcodes="aaaaaaaa", manifest_ids=str(bad)))
+    _params, shown, undo = out.tables()
+    assert [(r["manifest_id"], r["action"]) for r in shown] == [
+        (str(bad), "delete"), (str(corrected), "keep (not in manifest_ids)")]
+    assert [(c.table, c.deleted) for c in out.changes] == [("receiving.manifest", 1)]
+    assert [json.loads(r["before"])["manifest_id"] for r in undo] == [bad]
+    left = {r[0] for r in id3c_db.execute("select manifest_id from receiving.manifest")}
+    assert left == {corrected, other}
+
+
+def test_delete_manifest_records_refuses_a_manifest_id_of_another_barcode(id3c_db):
+    sc.manifest_document(id3c_db, {"sample": "aaaaaaaa"})
+    other = sc.manifest_document(id3c_db, {"sample": "bbbbbbbb"})
+    before = id3c_db.snapshot()
+    out = run(id3c_db, "delete-manifest-records", commit=True, barcodes="aaaaaaaa", manifest_ids=f"{other},999")
+    refused(out, "manifest_ids", f"{other}, 999", "not among the records of barcodes aaaaaaaa")
+    assert id3c_db.snapshot() == before
 
 
 def test_delete_manifest_records_by_collection_barcode(id3c_db):
@@ -277,7 +303,7 @@ def test_delete_manifest_records_by_collection_barcode(id3c_db):
     clia = sc.manifest_document(id3c_db, {"sample": "aaaaaaaa", "collection": "DDDDDDDD"})
     kept = sc.manifest_document(id3c_db, {"sample": "bbbbbbbb", "collection": "eeeeeeee"})
     out = ok(run(id3c_db, "delete-manifest-records", commit=True, barcodes="dddddddd"))
-    assert column(out.rows(), "manifest_id") == [str(clia)]
+    assert column(out.tables()[1], "manifest_id") == [str(clia)]
     assert [r[0] for r in id3c_db.execute("select manifest_id from receiving.manifest")] == [kept]
 
 
