@@ -100,7 +100,7 @@ def valid_env(snippet_id: str, tmp_path: Path) -> dict[str, str]:
     env = {
         "show-metabase-state": {},
         "restart-metabase": {},
-        "diff-presence-absence-documents": {"OLD_ID": "1", "NEW_ID": "2"},
+        "diff-presence-absence-documents": {"OLD_ID": "1", "NEW_ID": "2", "KEEP_DIR": str(tmp_path / "kept")},
         "show-switchboard-status": {},
         "capture-switchboard-state": {
             "SWITCHBOARD_DIR": str(switchboard), "CAPTURE_ROOT": str(tmp_path / "captures"),
