@@ -343,12 +343,20 @@ def traces_folder(stdout: str) -> Path:
     return Path(re.search(r"^Traces: (.+)$", stdout, re.M)[1])
 
 
+def strace_folder(run) -> Path:
+    """The folder the strace calls wrote into (from their -o arguments)."""
+    folders = {Path(c[c.index("-o") + 1]).parent for c in run.calls if c[:3] == ["sudo", "timeout", "1"]}
+    assert len(folders) == 1, folders
+    return folders.pop()
+
+
 def assert_musher_calls(run, workers=(12702, 12703, 12704)):
     assert run.calls[:2] == [
         ["systemctl", "show", "-p", "MainPID", "uwsgi@husky-musher"],
         ["ps", "-L", "-o", "pid=,lwp=", "--ppid", "12701"],
     ]
-    folder = traces_folder(run.stdout)
+    folder = strace_folder(run)
+    assert folder.name.startswith("musher-strace.")
     sampled = sorted(c for c in run.calls[2:] if c[0] == "sudo")
     assert sampled == [
         ["sudo", "timeout", "1", "strace", "-f", "-p", str(w), "-o", f"{folder}/{w}.trace"] for w in workers
@@ -357,7 +365,7 @@ def assert_musher_calls(run, workers=(12702, 12703, 12704)):
 
 
 def test_find_stuck_musher_workers_stuck(tmp_path):
-    run = run_snippet(MUSHER_FIND, tmp_path, MUSHER | {"STUB_STRACE_DIR": "musher-stuck"})
+    run = run_snippet(MUSHER_FIND, tmp_path, MUSHER | {"STUB_STRACE_DIR": "musher-stuck", "KEEP_TRACES": "yes"})
     assert run.returncode == 0, run.stderr
     # 12702, 12710 and 12711 never leave read( (strace marks the last one detached at the end of
     # the window); 12707 and 12709 read and go on; 12708 sits in readv(, 12713 read( completed.
@@ -366,8 +374,27 @@ def test_find_stuck_musher_workers_stuck(tmp_path):
     assert "3 thread(s) stayed blocked in read( for 1 s." in run.stdout
     assert "Reload advised: sudo systemctl reload uwsgi@husky-musher" in run.stdout
     assert_musher_calls(run)
-    assert sorted(p.name for p in traces_folder(run.stdout).glob("*.trace")) == [
-        "12702.trace", "12703.trace", "12704.trace"]
+    kept = traces_folder(run.stdout)
+    assert kept == strace_folder(run) and kept.parent == tmp_path
+    assert kept.stat().st_mode & 0o777 == 0o700
+    assert sorted(p.name for p in kept.glob("*.trace")) == ["12702.trace", "12703.trace", "12704.trace"]
+    assert "Kept as asked (KEEP_TRACES=yes)" in run.stdout
+
+
+def test_find_stuck_musher_workers_removes_its_traces_by_default(tmp_path):
+    """strace output can hold request fragments with personal data: nothing stays in TMPDIR."""
+    for strace_dir in ("musher-stuck", "musher-healthy"):
+        (tmp_path / strace_dir).mkdir()
+        run = run_snippet(MUSHER_FIND, tmp_path / strace_dir, MUSHER | {"STUB_STRACE_DIR": strace_dir})
+        assert run.returncode == 0, run.stderr
+        assert strace_folder(run).parent == tmp_path / strace_dir
+        assert not strace_folder(run).exists()
+        assert list((tmp_path / strace_dir).glob("musher-strace.*")) == []
+        assert "Traces:" not in run.stdout
+    assert stuck_threads(run.stdout) == set()
+    bad = run_snippet(MUSHER_FIND, tmp_path, MUSHER | {"STUB_STRACE_DIR": "musher-stuck", "KEEP_TRACES": "maybe"})
+    assert bad.returncode == 2 and "KEEP_TRACES must be yes or no, not 'maybe'" in bad.stderr
+    assert bad.calls == []
 
 
 def test_find_stuck_musher_workers_healthy(tmp_path):
