@@ -109,6 +109,23 @@ def test_moving_barcodes_to_a_missing_set_violates_the_fk(id3c_db):
     )
 
 
+def test_barcode_slices_are_positional_2_character_citext_windows(id3c_db):
+    """As ID3C's functions/barcode_slices: '<position>__<2 characters>', citext[], case kept."""
+    (slices, kind), = id3c_db.execute("select public.barcode_slices('AbCd1234')::text[],"
+                                      " pg_typeof(public.barcode_slices('AbCd1234'))::text")
+    assert kind == "citext[]"
+    assert slices == ["1__Ab", "2__bC", "3__Cd", "4__d1", "5__12", "6__23", "7__34"]
+    assert id3c_db.execute("select public.barcode_slices('a'), public.barcode_slices(null)") == [(None, None)]
+    # overlap ignores case; barcodes 2 substitutions apart still share windows (the trigger's
+    # candidates), 3 windows in this case
+    assert id3c_db.execute(
+        "select public.barcode_slices('AAAAAAAA') && public.barcode_slices('aaaaaaaa'),"
+        " cardinality(array(select unnest(public.barcode_slices('aaaaaaaa'))"
+        "   intersect select unnest(public.barcode_slices('aaXaaaYa'))))") == [(True, 3)]
+    (indexdef,), = id3c_db.execute("select indexdef from pg_indexes where indexname = 'identifier_barcode_slices_idx'")
+    assert "USING gin (" in indexdef and "barcode_slices(barcode))" in indexdef
+
+
 def test_barcode_matches_case_insensitively(id3c_db):
     scenario.identifier(id3c_db, "collections-kiosks-asymptomatic", "aaaaaaaa")
     rows = id3c_db.execute(

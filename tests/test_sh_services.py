@@ -282,46 +282,110 @@ def test_regenerate_needs_both_envdirs(tmp_path):
 # --- Linelists ------------------------------------------------------------------------------
 
 
-def linelist_env(tmp_path: Path, output_dir: str) -> dict[str, str]:
-    redcap = tmp_path / "env.d" / "redcap"
-    redcap.mkdir(parents=True)
-    (redcap / "REDCAP_API_TOKEN_redcap.iths.org_22461").write_text("SCAN0TOKEN\n")
+CRON_JOB = ('0 6 * * * {user} promjob "wa-doh-linelists" chronic pipenv run envdir $ENVD/hutch envdir '
+            '${{ENVD}}/redcap {generate} --date $(date --date=yesterday --iso-8601=date) '
+            '--output-dir "s3://bucket/public-health-reporting" --output-dir "ssh://sft.wa.gov" '
+            '--upload-if-empty "s3://bucket/public-health-reporting"')
+
+
+def linelist_cron(tmp_path: Path, user: str = "ubuntu", job: str = CRON_JOB) -> Path:
+    """An installed cron file shaped like backoffice's crontabs/wa-doh-linelists (2021-07)."""
+    envd = tmp_path / "env.d"
+    for name in ("hutch", "redcap"):
+        (envd / name).mkdir(parents=True, exist_ok=True)
+    (envd / "redcap" / "REDCAP_API_TOKEN_redcap.iths.org_22461").write_text("SCAN0TOKEN\n")
+    (envd / "hutch" / "AWS_ACCESS_KEY_ID").write_text("AKIAEXAMPLE\n")
+    generate = tmp_path / "opt" / "backoffice" / "bin" / "wa-doh-linelists" / "generate"
+    generate.parent.mkdir(parents=True, exist_ok=True)
+    generate.write_text(f'#!/usr/bin/env bash\nexec "{STUB_BIN}/generate" "$@"\n')  # the stand-in, at the job's path
+    generate.chmod(0o755)
+    cron = tmp_path / "backoffice-wa-doh-linelists"
+    cron.write_text(
+        "SHELL=/bin/bash\n"
+        f"PATH={STUB_BIN}:/usr/local/bin:/usr/bin:/bin\n\n"
+        "# Point Pipenv at the production environment\n"
+        "PIPENV_PIPFILE=/opt/backoffice/wa-doh-linelists/Pipfile\n\n"
+        "LOG_CONFIG=/opt/backoffice/id3c-production/logging.yaml\n"
+        "LOG_LEVEL=warning\n"
+        "PGSERVICE=production-etl\n\n"
+        f"ENVD={envd}\n"
+        'DOH_USERNAME="doh-example-user"\n\n'
+        "# Generate and upload the previous day's linelist data once a day at 6 A.M.\n"
+        + job.format(user=user, generate=generate) + "\n")
+    return cron
+
+
+LINELIST_NAMES = ("REDCAP_API_TOKEN_redcap.iths.org_22461 AWS_ACCESS_KEY_ID PGSERVICE PIPENV_PIPFILE"
+                  " DOH_USERNAME LOG_CONFIG")
+
+
+def linelist_env(tmp_path: Path, output_dir: str, user: str = "ubuntu") -> dict[str, str]:
     return {
         "LINELIST_DATE": "2021-11-29",
         "OUTPUT_DIR": output_dir,
-        "LINELIST_GENERATE": str(STUB_BIN / "generate"),
-        "REDCAP_ENV_DIR": str(redcap),
-        "PGSERVICE": "seattleflu-production",
-        "STUB_ENV_NAMES": "REDCAP_API_TOKEN_redcap.iths.org_22461 PGSERVICE",
+        "CRON_FILE": str(linelist_cron(tmp_path, user)),
+        "STUB_PIPENV_EXEC": "1",
+        "STUB_ENV_NAMES": LINELIST_NAMES,
     }
 
 
-def test_rerun_linelist(tmp_path):
+def test_rerun_linelist_runs_the_installed_job_as_its_user(tmp_path):
+    """pipenv run, the job's envdirs and settings (PGSERVICE=production-etl), as user ubuntu."""
     out = tmp_path / "linelists"
-    env = linelist_env(tmp_path, str(out))
+    env = linelist_env(tmp_path, str(out)) | {"PGSERVICE": "seattleflu-production"}
     run = run_snippet(LINELIST, tmp_path, env)
     assert run.returncode == 0, run.stderr
-    generate = [str(STUB_BIN / "generate"), "--date", "2021-11-29", "--output-dir", str(out)]
-    assert run.calls == [
-        ["envdir", env["REDCAP_ENV_DIR"], *generate],
-        ["generate", *generate[1:]],
-        ["generate-env", "REDCAP_API_TOKEN_redcap.iths.org_22461", "PGSERVICE"],
-    ]
+    envd = tmp_path / "env.d"
+    generate = tmp_path / "opt" / "backoffice" / "bin" / "wa-doh-linelists" / "generate"
+    command = ["pipenv", "run", "envdir", f"{envd}/hutch", "envdir", f"{envd}/redcap",
+               str(generate), "--date", "2021-11-29", "--output-dir", str(out)]
+    sudo = ["sudo", "-u", "ubuntu", "-H"]
+    assert run.calls[0] == [*sudo, "mkdir", "-p", "-m", "700", "--", str(out)]
+    assert out.stat().st_mode & 0o777 == 0o700
+    settings = run.calls[1][len(sudo) + 1:-len(command)]
+    assert run.calls[1][:len(sudo) + 1] == [*sudo, "env"] and run.calls[1][-len(command):] == command
+    assert "PGSERVICE=production-etl" in settings and "DOH_USERNAME=doh-example-user" in settings
+    assert "PIPENV_PIPFILE=/opt/backoffice/wa-doh-linelists/Pipfile" in settings
+    assert run.calls[2] == command
+    assert run.calls[3] == ["pipenv-env", "PIPENV_PIPFILE=/opt/backoffice/wa-doh-linelists/Pipfile",
+                            *LINELIST_NAMES.split()[2:]]
+    assert run.calls[4:6] == [command[2:], command[4:]]
+    assert run.calls[6:] == [["generate", *command[7:]], ["generate-env", *LINELIST_NAMES.split()]]
     assert out.is_dir()
+    assert "PGSERVICE=production-etl" in run.stdout and "as ubuntu" in run.stdout
+    assert 'promjob "wa-doh-linelists"' in run.stdout  # the installed job line is shown
     assert "#linelist-submissions" in run.stdout
-    assert "Note:" not in run.stderr
 
 
-def test_rerun_linelist_to_s3(tmp_path):
-    env = linelist_env(tmp_path, "s3://wa-doh-linelists/incoming")
-    del env["PGSERVICE"]
+def test_rerun_linelist_as_the_job_user_needs_no_sudo_and_takes_several_destinations(tmp_path):
+    me = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
+    env = linelist_env(tmp_path, "s3://wa-doh-linelists/incoming,ssh://sft.wa.gov", user=me)
     run = run_snippet(LINELIST, tmp_path, env)
     assert run.returncode == 0, run.stderr
-    assert run.calls[1] == ["generate", "--date", "2021-11-29", "--output-dir", "s3://wa-doh-linelists/incoming"]
-    assert "none of PGSERVICE, PGHOST, PGDATABASE is set" in run.stderr
+    assert "sudo" not in run.commands()
+    assert run.calls[-1][:1] == ["generate-env"]
+    assert run.calls[-2] == ["generate", "--date", "2021-11-29", "--output-dir", "s3://wa-doh-linelists/incoming",
+                             "--output-dir", "ssh://sft.wa.gov"]
     bad = run_snippet(LINELIST, tmp_path, env | {"LINELIST_DATE": "29/11/2021"})
     assert bad.returncode == 2 and "LINELIST_DATE must be a date as YYYY-MM-DD" in bad.stderr
     assert len(bad.calls) == len(run.calls)  # nothing more was called
+
+
+def test_rerun_linelist_refuses_a_job_it_cannot_read_safely(tmp_path):
+    env = linelist_env(tmp_path, str(tmp_path / "out"))
+    for job, message in (
+        (CRON_JOB.replace("$ENVD/hutch", "$HUTCH"), "the job uses $HUTCH, which"),
+        (CRON_JOB.replace("envdir $ENVD/hutch", "envdir \"$(cat /etc/hostname)\""), "a part this snippet does not run"),
+        (CRON_JOB.replace("pipenv run ", ""), "does not run through 'pipenv run'"),
+        ("# " + CRON_JOB, "found 0"),
+    ):
+        linelist_cron(tmp_path, job=job)
+        run = run_snippet(LINELIST, tmp_path, env)
+        assert run.returncode == 1 and message in run.stderr, (job, run.stderr)
+    missing = run_snippet(LINELIST, tmp_path, env | {"CRON_FILE": str(tmp_path / "nope")})
+    assert missing.returncode == 2 and "CRON_FILE:" in missing.stderr and "sudo make -C" in missing.stderr
+    log = (tmp_path / "stub.log").read_text()
+    assert "generate" not in log  # no run ever reached the generator
 
 
 # --- Husky Musher ---------------------------------------------------------------------------
@@ -343,12 +407,20 @@ def traces_folder(stdout: str) -> Path:
     return Path(re.search(r"^Traces: (.+)$", stdout, re.M)[1])
 
 
+def strace_folder(run) -> Path:
+    """The folder the strace calls wrote into (from their -o arguments)."""
+    folders = {Path(c[c.index("-o") + 1]).parent for c in run.calls if c[:3] == ["sudo", "timeout", "1"]}
+    assert len(folders) == 1, folders
+    return folders.pop()
+
+
 def assert_musher_calls(run, workers=(12702, 12703, 12704)):
     assert run.calls[:2] == [
         ["systemctl", "show", "-p", "MainPID", "uwsgi@husky-musher"],
         ["ps", "-L", "-o", "pid=,lwp=", "--ppid", "12701"],
     ]
-    folder = traces_folder(run.stdout)
+    folder = strace_folder(run)
+    assert folder.name.startswith("musher-strace.")
     sampled = sorted(c for c in run.calls[2:] if c[0] == "sudo")
     assert sampled == [
         ["sudo", "timeout", "1", "strace", "-f", "-p", str(w), "-o", f"{folder}/{w}.trace"] for w in workers
@@ -357,7 +429,7 @@ def assert_musher_calls(run, workers=(12702, 12703, 12704)):
 
 
 def test_find_stuck_musher_workers_stuck(tmp_path):
-    run = run_snippet(MUSHER_FIND, tmp_path, MUSHER | {"STUB_STRACE_DIR": "musher-stuck"})
+    run = run_snippet(MUSHER_FIND, tmp_path, MUSHER | {"STUB_STRACE_DIR": "musher-stuck", "KEEP_TRACES": "yes"})
     assert run.returncode == 0, run.stderr
     # 12702, 12710 and 12711 never leave read( (strace marks the last one detached at the end of
     # the window); 12707 and 12709 read and go on; 12708 sits in readv(, 12713 read( completed.
@@ -366,8 +438,27 @@ def test_find_stuck_musher_workers_stuck(tmp_path):
     assert "3 thread(s) stayed blocked in read( for 1 s." in run.stdout
     assert "Reload advised: sudo systemctl reload uwsgi@husky-musher" in run.stdout
     assert_musher_calls(run)
-    assert sorted(p.name for p in traces_folder(run.stdout).glob("*.trace")) == [
-        "12702.trace", "12703.trace", "12704.trace"]
+    kept = traces_folder(run.stdout)
+    assert kept == strace_folder(run) and kept.parent == tmp_path
+    assert kept.stat().st_mode & 0o777 == 0o700
+    assert sorted(p.name for p in kept.glob("*.trace")) == ["12702.trace", "12703.trace", "12704.trace"]
+    assert "Kept as asked (KEEP_TRACES=yes)" in run.stdout
+
+
+def test_find_stuck_musher_workers_removes_its_traces_by_default(tmp_path):
+    """strace output can hold request fragments with personal data: nothing stays in TMPDIR."""
+    for strace_dir in ("musher-stuck", "musher-healthy"):
+        (tmp_path / strace_dir).mkdir()
+        run = run_snippet(MUSHER_FIND, tmp_path / strace_dir, MUSHER | {"STUB_STRACE_DIR": strace_dir})
+        assert run.returncode == 0, run.stderr
+        assert strace_folder(run).parent == tmp_path / strace_dir
+        assert not strace_folder(run).exists()
+        assert list((tmp_path / strace_dir).glob("musher-strace.*")) == []
+        assert "Traces:" not in run.stdout
+    assert stuck_threads(run.stdout) == set()
+    bad = run_snippet(MUSHER_FIND, tmp_path, MUSHER | {"STUB_STRACE_DIR": "musher-stuck", "KEEP_TRACES": "maybe"})
+    assert bad.returncode == 2 and "KEEP_TRACES must be yes or no, not 'maybe'" in bad.stderr
+    assert bad.calls == []
 
 
 def test_find_stuck_musher_workers_healthy(tmp_path):

@@ -59,8 +59,9 @@ TESTED = {
         "test_sh_services:test_restart_switchboard_refuses_without_capture",
     ],
     "rerun-linelist": [
-        "test_sh_services:test_rerun_linelist",
-        "test_sh_services:test_rerun_linelist_to_s3",
+        "test_sh_services:test_rerun_linelist_runs_the_installed_job_as_its_user",
+        "test_sh_services:test_rerun_linelist_as_the_job_user_needs_no_sudo_and_takes_several_destinations",
+        "test_sh_services:test_rerun_linelist_refuses_a_job_it_cannot_read_safely",
     ],
     "find-stuck-musher-workers": [
         "test_sh_services:test_find_stuck_musher_workers_stuck",
@@ -97,10 +98,13 @@ def valid_env(snippet_id: str, tmp_path: Path) -> dict[str, str]:
         (envd / name).mkdir(parents=True, exist_ok=True)
     (tmp_path / "captures").mkdir(exist_ok=True)
     (tmp_path / "noxfile.py").touch()
+    linelist_cron = tmp_path / "backoffice-wa-doh-linelists"
+    linelist_cron.write_text(f"ENVD={envd}\n0 6 * * * nobody pipenv run envdir $ENVD/redcap"
+                             " /opt/backoffice/bin/wa-doh-linelists/generate\n")
     env = {
         "show-metabase-state": {},
         "restart-metabase": {},
-        "diff-presence-absence-documents": {"OLD_ID": "1", "NEW_ID": "2"},
+        "diff-presence-absence-documents": {"OLD_ID": "1", "NEW_ID": "2", "KEEP_DIR": str(tmp_path / "kept")},
         "show-switchboard-status": {},
         "capture-switchboard-state": {
             "SWITCHBOARD_DIR": str(switchboard), "CAPTURE_ROOT": str(tmp_path / "captures"),
@@ -109,7 +113,7 @@ def valid_env(snippet_id: str, tmp_path: Path) -> dict[str, str]:
         "restart-switchboard": {"CAPTURE_ROOT": str(tmp_path / "captures"), "SKIP_CAPTURE": "yes"},
         "rerun-linelist": {
             "LINELIST_DATE": "2021-11-29", "OUTPUT_DIR": str(tmp_path / "out"),
-            "LINELIST_GENERATE": str(STUB_BIN / "generate"), "REDCAP_ENV_DIR": str(envd / "redcap"),
+            "CRON_FILE": str(linelist_cron),
         },
         "find-stuck-musher-workers": {"SAMPLE_SECONDS": "1"},
         "reload-husky-musher": {},

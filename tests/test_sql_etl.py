@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import scenario as sc
 from sqlsnippets import column, diff, ok, refused, run
 
@@ -124,15 +126,20 @@ DATES = {"date_before_error": "2020-06-01", "date_of_error": "2020-06-02"}
 
 def _manifest_scenario(db):
     """Samples created from incomplete manifest records, as the guide's Exception describes."""
-    for code in ("aaaaaaaa", "bbbbbbbb", "cccccccc", "dddddddd"):
+    codes = ("aaaaaaaa", "bbbbbbbb", "cccccccc", "dddddddd", "eeeeeeee")
+    for code in codes:
         sc.identifier(db, "samples", code)
-    ids = {code: sc.sample(db, sample_barcode=code) for code in ("aaaaaaaa", "bbbbbbbb", "cccccccc", "dddddddd")}
+    ids = {code: sc.sample(db, sample_barcode=code) for code in codes}
     sc.result(db, ids["bbbbbbbb"])  # has a result: kept for review
 
-    def created(code):
-        return [{"etl": "manifest", "status": "created", "sample_id": ids[code], "revision": 1,
+    def created(code, status="created"):
+        return [{"etl": "manifest", "status": status, "sample_id": ids[code], "revision": 1,
                  "timestamp": "2020-06-01T12:00:00-07:00"},
                 {"etl": "kit", "status": "skipped", "kit_id": 77, "revision": 1}]
+
+    # eeeeeeee existed before the bad manifest: its incomplete record only updated it
+    sc.manifest_document(db, {"sample": "eeeeeeee"}, created("eeeeeeee", "updated"), received="2020-06-01 11:00-07")
+    sc.manifest_document(db, {"sample": "EEEEEEEE", "collection": "44444444"}, received="2020-06-02 09:00-07")
 
     # incomplete records (no collection) from the day before, each followed by a complete one
     sc.manifest_document(db, {"sample": "AAAAAAAA"}, created("aaaaaaaa"), received="2020-06-01 12:00-07")
@@ -160,16 +167,27 @@ def test_find_incomplete_manifest_samples_uses_pacific_days_by_default(id3c_db):
 def test_delete_incomplete_manifest_samples_keeps_those_with_results_for_review(id3c_db):
     ids = _manifest_scenario(id3c_db)
     out = ok(run(id3c_db, "delete-incomplete-manifest-samples", commit=True, **DATES))
-    rows = out.rows()
+    _params, rows, undo = out.tables()
     actions = {row["sample_id"]: row["action"] for row in rows}
     assert actions == {
-        str(ids["aaaaaaaa"]): "deleted",
-        str(ids["dddddddd"]): "deleted",
+        str(ids["aaaaaaaa"]): "delete",
+        str(ids["dddddddd"]): "delete",
         str(ids["bbbbbbbb"]): "kept for review: has results",
     }
     assert [(c.table, c.deleted) for c in out.changes] == [("warehouse.sample", 2)]
+    assert sorted(json.loads(r["before"])["sample_id"] for r in undo) == sorted([ids["aaaaaaaa"], ids["dddddddd"]])
     left = {r[0] for r in id3c_db.execute("select sample_id from warehouse.sample")}
-    assert left == {ids["bbbbbbbb"], ids["cccccccc"]}
+    assert left == {ids["bbbbbbbb"], ids["cccccccc"], ids["eeeeeeee"]}
+
+
+def test_incomplete_manifest_samples_only_those_the_record_created(id3c_db):
+    """A sample whose incomplete record's log says "updated" existed before: never taken."""
+    ids = _manifest_scenario(id3c_db)
+    found = column(ok(run(id3c_db, "find-incomplete-manifest-samples", **DATES)).rows(), "sample_id")
+    assert str(ids["eeeeeeee"]) not in found
+    out = ok(run(id3c_db, "delete-incomplete-manifest-samples", commit=True, **DATES))
+    assert str(ids["eeeeeeee"]) not in column(out.tables()[1], "sample_id")
+    assert id3c_db.execute("select count(*) from warehouse.sample where sample_id = %s", (ids["eeeeeeee"],)) == [(1,)]
 
 
 def test_delete_incomplete_manifest_samples_refuses_reversed_dates(id3c_db):
@@ -206,7 +224,7 @@ def test_show_duplicate_samples_shows_encounters_and_result_counts(id3c_db):
     assert by_id[str(kept)]["encounter"] == by_id[str(duplicate)]["encounter"] == "encounter-416344"
     assert by_id[str(kept)]["sample_barcode"] == "aaaaaaaa"
     assert by_id[str(duplicate)]["collection_barcode"] == "cccccccc"
-    assert by_id["999999"]["problem"] == "no such sample"
+    assert by_id["999999"]["problem"].startswith("no such sample (or you lack its access role")
 
 
 def test_delete_duplicate_sample_deletes_the_one_without_results(id3c_db):
@@ -247,11 +265,37 @@ def test_delete_manifest_records_shows_then_deletes_only_those_barcodes(id3c_db)
     b = sc.manifest_document(id3c_db, {"sample": "bbbbbbbb"})
     c = sc.manifest_document(id3c_db, {"sample": "cccccccc"})
     out = ok(run(id3c_db, "delete-manifest-records", commit=True, barcodes="aaaaaaaa,BBBBBBBB"))
-    _params, shown, deleted = out.tables()
+    _params, shown, undo = out.tables()
     assert column(shown, "manifest_id") == [str(a1), str(a2), str(b)]
+    assert column(shown, "action") == ["delete"] * 3
     assert '"collection": "11111111"' in shown[0]["document"]
-    assert sorted(column(deleted, "manifest_id")) == sorted([str(a1), str(a2), str(b)])
+    assert sorted(json.loads(r["before"])["manifest_id"] for r in undo) == sorted([a1, a2, b])
+    assert f"aaaaaaaa (manifest_ids {a1},{a2})" in out.stderr  # the notice: more than one record
     assert [r[0] for r in id3c_db.execute("select manifest_id from receiving.manifest")] == [c]
+
+
+def test_delete_manifest_records_narrowed_by_manifest_id_keeps_the_corrected_record(id3c_db):
+    """The sample barcode also matches the later record carrying the corrected collection."""
+    bad = sc.manifest_document(id3c_db, {"sample": "aaaaaaaa", "collection": "cccccccc"})
+    corrected = sc.manifest_document(id3c_db, {"sample": "aaaaaaaa", "collection": "dddddddd"})
+    other = sc.manifest_document(id3c_db, {"sample": "bbbbbbbb"})
+    out = ok(run(id3c_db, "delete-manifest-records", commit=True, barcodes="aaaaaaaa", manifest_ids=str(bad)))
+    _params, shown, undo = out.tables()
+    assert [(r["manifest_id"], r["action"]) for r in shown] == [
+        (str(bad), "delete"), (str(corrected), "keep (not in manifest_ids)")]
+    assert [(c.table, c.deleted) for c in out.changes] == [("receiving.manifest", 1)]
+    assert [json.loads(r["before"])["manifest_id"] for r in undo] == [bad]
+    left = {r[0] for r in id3c_db.execute("select manifest_id from receiving.manifest")}
+    assert left == {corrected, other}
+
+
+def test_delete_manifest_records_refuses_a_manifest_id_of_another_barcode(id3c_db):
+    sc.manifest_document(id3c_db, {"sample": "aaaaaaaa"})
+    other = sc.manifest_document(id3c_db, {"sample": "bbbbbbbb"})
+    before = id3c_db.snapshot()
+    out = run(id3c_db, "delete-manifest-records", commit=True, barcodes="aaaaaaaa", manifest_ids=f"{other},999")
+    refused(out, "manifest_ids", f"{other}, 999", "not among the records of barcodes aaaaaaaa")
+    assert id3c_db.snapshot() == before
 
 
 def test_delete_manifest_records_by_collection_barcode(id3c_db):
@@ -259,7 +303,7 @@ def test_delete_manifest_records_by_collection_barcode(id3c_db):
     clia = sc.manifest_document(id3c_db, {"sample": "aaaaaaaa", "collection": "DDDDDDDD"})
     kept = sc.manifest_document(id3c_db, {"sample": "bbbbbbbb", "collection": "eeeeeeee"})
     out = ok(run(id3c_db, "delete-manifest-records", commit=True, barcodes="dddddddd"))
-    assert column(out.rows(), "manifest_id") == [str(clia)]
+    assert column(out.tables()[1], "manifest_id") == [str(clia)]
     assert [r[0] for r in id3c_db.execute("select manifest_id from receiving.manifest")] == [kept]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import scenario as sc
@@ -111,9 +112,12 @@ def _failed_sample_scenario(db):
     sc.identifier(db, "collections-scan", "bbbbbbbb")
     sc.identifier(db, "samples", "cccccccc")
     sc.identifier(db, "samples", "dddddddd")  # known, no sample
-    failed = sc.sample(db, sample_barcode="aaaaaaaa", collection_barcode="bbbbbbbb", details={"nwgc_id": [111]})
+    failed = sc.sample(db, sample_barcode="aaaaaaaa", collection_barcode="bbbbbbbb", details={"nwgc_id": [111, 444]})
     other = sc.sample(db, sample_barcode="cccccccc")
+    # what the ETL loaded from the first, incorrect document (LIMS id 111 on chip-1) ...
     results = [sc.result(db, failed, t, identifier=f"NWGC/111/{t}/chip-1") for t in ("COVID-19", "RNaseP")]
+    # ... and a valid result of the same sample from another run (LIMS id 444)
+    rerun = sc.result(db, failed, "COVID-19", identifier="NWGC/444/COVID-19/chip-7")
     kept = sc.result(db, other, "COVID-19", identifier="NWGC/333/COVID-19/chip-1")
     docs = {
         "first": sc.pa_document(db, {"samples": [well("AAAAAAAA", 111), well("cccccccc", 333)]},
@@ -123,17 +127,19 @@ def _failed_sample_scenario(db):
         "unrelated": sc.pa_document(db, {"samples": [well("cccccccc", 333)], "comment": "not aaaaaaaa"},
                                     received="2021-03-03 10:00+00"),
         "old": sc.pa_document(db, {"store": "x"}),
+        "rerun": sc.pa_document(db, {"samples": [dict(well("aaaaaaaa", 444, targets=("COVID-19",)), chip="chip-7")]},
+                                received="2021-03-04 10:00+00"),
     }
-    return failed, other, results, kept, docs
+    return failed, other, results + [rerun], kept, docs
 
 
 def test_find_sample_by_sample_or_collection_barcode(id3c_db):
     failed, *_ = _failed_sample_scenario(id3c_db)
     for barcode, matched_as in (("aaaaaaaa", "sample barcode"), ("BBBBBBBB", "collection barcode")):
         [row] = ok(run(id3c_db, "find-sample", barcode=barcode)).rows()
-        assert (row["sample_id"], row["matched_as"], row["results"]) == (str(failed), matched_as, "2")
+        assert (row["sample_id"], row["matched_as"], row["results"]) == (str(failed), matched_as, "3")
         assert (row["sample_barcode"], row["collection_barcode"]) == ("aaaaaaaa", "bbbbbbbb")
-        assert row["lims_ids"] == "[111]"
+        assert row["lims_ids"] == "[111, 444]"
 
 
 def test_find_sample_says_when_the_barcode_is_unknown_or_has_no_sample(id3c_db):
@@ -144,34 +150,99 @@ def test_find_sample_says_when_the_barcode_is_unknown_or_has_no_sample(id3c_db):
     assert (row["identifier_set"], row["sample_id"]) == (None, None)
 
 
-def test_find_sample_documents_lists_both_documents_oldest_first(id3c_db):
+def test_find_sample_documents_lists_every_document_of_the_sample_oldest_first(id3c_db):
     _failed, _other, _results, _kept, docs = _failed_sample_scenario(id3c_db)
     for barcode in ("aaaaaaaa", "bbbbbbbb"):
         rows = ok(run(id3c_db, "find-sample-documents", barcode=barcode)).rows()
-        assert column(rows, "presence_absence_id") == [str(docs["first"]), str(docs["update"])]
-        assert column(rows, "sample_failed") == ["false", "true"]
-        assert column(rows, "lims_id") == ["111", "111"]
-        assert column(rows, "targets") == ["2", "2"]
+        assert column(rows, "presence_absence_id") == [str(docs[k]) for k in ("first", "update", "rerun")]
+        assert column(rows, "sample_failed") == ["false", "true", "false"]
+        assert column(rows, "lims_id") == ["111", "111", "444"]
+        assert column(rows, "targets") == ["2", "2", "1"]
 
 
-def test_delete_sample_results_deletes_that_samples_rows_only(id3c_db):
-    failed, _other, results, kept, _docs = _failed_sample_scenario(id3c_db)
-    out = ok(run(id3c_db, "delete-sample-results", commit=True, barcode="bbbbbbbb"))
-    assert sorted(int(i) for i in column(out.rows(), "presence_absence_id")) == sorted(results)
-    assert out.total == 2
-    assert [r[0] for r in id3c_db.execute("select presence_absence_id from warehouse.presence_absence")] == [kept]
+def test_delete_sample_results_deletes_only_what_the_incorrect_document_loaded(id3c_db):
+    """The sample also has a valid result from another run (LIMS id 444): it survives."""
+    failed, _other, results, kept, docs = _failed_sample_scenario(id3c_db)
+    wrong, rerun = results[:2], results[2]
+    out = ok(run(id3c_db, "delete-sample-results", commit=True, barcode="bbbbbbbb",
+                 presence_absence_id=docs["first"]))
+    _params, shown, undo = out.tables()
+    assert column(shown, "identifier") == ["NWGC/111/COVID-19/chip-1", "NWGC/111/RNaseP/chip-1"]
+    assert column(shown, "target") == ["COVID-19", "RNaseP"]
+    assert sorted(int(i) for i in column(shown, "presence_absence_id")) == sorted(wrong)
+    assert [(c.table, c.deleted) for c in out.changes] == [("warehouse.presence_absence", 2)]
+    assert column(undo, "relation") == ["warehouse.presence_absence"] * 2
+    assert {json.loads(r["before"])["identifier"] for r in undo} == set(column(shown, "identifier"))
+    assert "2 result(s) to delete (one per target)" in out.stderr
+    left = {r[0] for r in id3c_db.execute("select presence_absence_id from warehouse.presence_absence")}
+    assert left == {rerun, kept}
     assert id3c_db.execute("select count(*) from warehouse.sample")[0][0] == 2
 
 
-def test_delete_sample_results_refuses_unknown_barcode_no_sample_or_two_samples(id3c_db):
+def test_delete_sample_results_names_results_without_a_chip_as_the_etl_does(id3c_db):
+    sc.identifier(id3c_db, "samples", "aaaaaaaa")
+    sample = sc.sample(id3c_db, sample_barcode="aaaaaaaa")
+    taqman = sc.result(id3c_db, sample, "COVID-19", identifier="NWGC/555/COVID-19")
+    on_chip = sc.result(id3c_db, sample, "COVID-19", identifier="NWGC/555/COVID-19/chip-1")
+    doc = sc.pa_document(id3c_db, {"samples": [dict(well("aaaaaaaa", 555, targets=("COVID-19",)), chip=None)]})
+    out = ok(run(id3c_db, "delete-sample-results", commit=True, barcode="aaaaaaaa", presence_absence_id=doc))
+    assert column(out.tables()[1], "identifier") == ["NWGC/555/COVID-19"]
+    left = {r[0] for r in id3c_db.execute("select presence_absence_id from warehouse.presence_absence")}
+    assert left == {on_chip} and taqman not in left
+
+
+def test_delete_sample_results_refuses_an_empty_scope(id3c_db):
+    failed, other, _results, _kept, docs = _failed_sample_scenario(id3c_db)
+    before = id3c_db.snapshot()
+    # the re-pushed document marks the sample failed: it loaded nothing for it
+    refused(run(id3c_db, "delete-sample-results", commit=True, barcode="aaaaaaaa",
+                presence_absence_id=docs["update"]), f"presence_absence_id {docs['update']}", "loaded no result")
+    # a document without the sample, and one that does not exist
+    refused(run(id3c_db, "delete-sample-results", commit=True, barcode="aaaaaaaa",
+                presence_absence_id=docs["unrelated"]), "loaded no result for barcode aaaaaaaa")
+    refused(run(id3c_db, "delete-sample-results", commit=True, barcode="aaaaaaaa", presence_absence_id=987654),
+            "presence_absence_id 987654", "no such document")
+    assert id3c_db.snapshot() == before
+    # already deleted: the document's results are no longer there
+    id3c_db.execute("delete from warehouse.presence_absence where identifier like 'NWGC/111/%'")
+    refused(run(id3c_db, "delete-sample-results", barcode="aaaaaaaa", presence_absence_id=docs["first"]),
+            "none of its results", "already deleted")
+
+
+def test_delete_sample_results_refuses_when_a_later_document_loaded_the_same_results(id3c_db):
+    """A corrected re-run under the same LIMS id and chip overwrote the rows: ambiguous."""
+    _failed, _other, _results, _kept, docs = _failed_sample_scenario(id3c_db)
+    corrected = sc.pa_document(id3c_db, {"samples": [well("aaaaaaaa", 111, targets=("RNaseP",))]},
+                               received="2021-03-05 10:00+00")
+    before = id3c_db.snapshot()
+    err = refused(run(id3c_db, "delete-sample-results", commit=True, barcode="aaaaaaaa",
+                      presence_absence_id=docs["first"]), "ambiguous")
+    assert f"NWGC/111/RNaseP/chip-1 (document {corrected})" in err
+    assert id3c_db.snapshot() == before
+
+
+def test_delete_sample_results_refuses_results_of_another_sample(id3c_db):
     failed, other, *_ = _failed_sample_scenario(id3c_db)
-    refused(run(id3c_db, "delete-sample-results", barcode="eeeeeeee"), "barcode eeeeeeee", "unknown")
-    refused(run(id3c_db, "delete-sample-results", barcode="dddddddd"), "barcode dddddddd", "no sample")
+    id3c_db.execute("update warehouse.presence_absence set sample_id = %s"
+                    " where identifier = 'NWGC/111/RNaseP/chip-1'", (other,))
+    doc = id3c_db.execute("select min(presence_absence_id) from receiving.presence_absence")[0][0]
+    refused(run(id3c_db, "delete-sample-results", barcode="aaaaaaaa", presence_absence_id=doc),
+            f"NWGC/111/RNaseP/chip-1 (sample {other})", "another sample")
+
+
+def test_delete_sample_results_refuses_unknown_barcode_no_sample_or_two_samples(id3c_db):
+    failed, other, *_, docs = _failed_sample_scenario(id3c_db)
+    first = docs["first"]
+    refused(run(id3c_db, "delete-sample-results", barcode="eeeeeeee", presence_absence_id=first),
+            "barcode eeeeeeee", "unknown")
+    refused(run(id3c_db, "delete-sample-results", barcode="dddddddd", presence_absence_id=first),
+            "barcode dddddddd", "no sample", "access role")
     # a barcode carried by two samples (sample identifier of one, collection identifier of another)
     id3c_db.execute("update warehouse.sample set collection_identifier = %s where sample_id = %s",
                     (sc.uuid_of(id3c_db, "aaaaaaaa"), other))
     before = id3c_db.snapshot()
-    refused(run(id3c_db, "delete-sample-results", commit=True, barcode="aaaaaaaa"), "2 samples carry it")
+    refused(run(id3c_db, "delete-sample-results", commit=True, barcode="aaaaaaaa", presence_absence_id=first),
+            "2 samples carry it")
     assert id3c_db.snapshot() == before
 
 
@@ -181,7 +252,7 @@ def test_delete_presence_absence_document_deletes_only_it(id3c_db):
     [row] = out.rows()
     assert (row["presence_absence_id"], row["wells"]) == (str(docs["first"]), "2")
     left = {r[0] for r in id3c_db.execute("select presence_absence_id from receiving.presence_absence")}
-    assert left == {docs["update"], docs["unrelated"], docs["old"]}
+    assert left == {docs["update"], docs["unrelated"], docs["old"], docs["rerun"]}
     refused(run(id3c_db, "delete-presence-absence-document", presence_absence_id=docs["first"]),
             f"presence_absence_id {docs['first']}")
 

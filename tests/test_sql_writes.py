@@ -87,7 +87,10 @@ def _results_sample(db):
 
 def _sample_results(db, cleanup):
     _results_sample(db)
-    return {"barcode": "aaaaaaaa"}, 3
+    well = {"investigatorId": "aaaaaaaa", "sampleId": 111, "chip": "chip", "isCurrentExpressionResult": True,
+            "targetResults": [{"geneTarget": t, "targetStatus": "Detected"} for t in ("COVID-19", "RNaseP")]}
+    doc = sc.pa_document(db, {"samples": [well]})
+    return {"barcode": "aaaaaaaa", "presence_absence_id": str(doc)}, 2
 
 
 def _swapped(db, cleanup):

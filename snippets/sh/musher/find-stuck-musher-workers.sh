@@ -12,12 +12,19 @@
 #     default: uwsgi@husky-musher
 #     pattern: ^[A-Za-z0-9@._-]+$
 #     help: systemd unit of the uWSGI master
+#   KEEP_TRACES:
+#     default: 'no'
+#     pattern: ^(yes|no)$
+#     help: yes keeps the strace output (private folder, path printed) for a closer look
 # notes: >-
 #   Finds the uWSGI master (the unit's MainPID) and its worker processes and their threads
 #   (ps -L --ppid), watches every worker with strace -f for SAMPLE_SECONDS (all at once, each
 #   bounded by timeout), and reports each thread whose only system call in that window is an
 #   unfinished read( - a thread that stays blocked reading. It ends with whether a reload is
-#   advised. The traces stay in the folder it prints. Needs root (strace attaches to the workers).
+#   advised. The traces can hold fragments of requests, with personal data: they are written
+#   into a private folder (mode 700) under TMPDIR, removed when the check ends, unless
+#   KEEP_TRACES=yes, which keeps it and prints its path. Needs root (strace attaches to the
+#   workers).
 
 # The parentheses run the snippet in a subshell: pasted into your shell, `set -e` and `exit`
 # stop the snippet, not your shell.
@@ -25,6 +32,11 @@
 set -euo pipefail
 SAMPLE_SECONDS=${SAMPLE_SECONDS:-5}
 SERVICE=${SERVICE:-uwsgi@husky-musher}
+KEEP_TRACES=${KEEP_TRACES:-no}
+if ! [[ $KEEP_TRACES =~ ^(yes|no)$ ]]; then
+    echo "KEEP_TRACES must be yes or no, not '$KEEP_TRACES'" >&2
+    exit 2
+fi
 if ! [[ $SAMPLE_SECONDS =~ ^[0-9]+$ ]] || ((10#$SAMPLE_SECONDS < 1 || 10#$SAMPLE_SECONDS > 300)); then
     echo "SAMPLE_SECONDS must be a whole number of seconds from 1 to 300, not '$SAMPLE_SECONDS'" >&2
     exit 2
@@ -49,7 +61,13 @@ if ((${#workers[@]} == 0)); then
 fi
 echo "$SERVICE: master $master, workers ${workers[*]}, $(grep -c . <<<"$threads") threads; watching each worker for $SAMPLE_SECONDS s"
 
+# Traces may hold request data: a folder only you can open, gone at the end unless kept.
 traces=$(mktemp -d "${TMPDIR:-/tmp}/musher-strace.XXXXXX")
+chmod 700 "$traces"
+if [[ $KEEP_TRACES == no ]]; then
+    trap 'rm -rf "$traces"' EXIT
+fi
+trap 'exit 130' INT TERM
 pids=()
 for worker in "${workers[@]}"; do
     sudo timeout "$SAMPLE_SECONDS" strace -f -p "$worker" -o "$traces/$worker.trace" 2>"$traces/$worker.err" &
@@ -86,7 +104,10 @@ for worker in "${workers[@]}"; do
         }' "$traces/$worker.trace" | sort -n)
 done
 
-echo "Traces: $traces"
+if [[ $KEEP_TRACES == yes ]]; then
+    echo "Traces: $traces"
+    echo "Kept as asked (KEEP_TRACES=yes): they may hold request data; rm -rf the folder when done."
+fi
 if ((stuck > 0)); then
     echo "$stuck thread(s) stayed blocked in read( for $SAMPLE_SECONDS s."
     echo "Reload advised: sudo systemctl reload $SERVICE (reload-husky-musher.sh), then run this check again."

@@ -11,7 +11,10 @@
 -- Creates a warehouse.sample with only `identifier` set for each barcode of the `samples` set
 -- that no sample carries yet. Unknown barcodes and barcodes of other sets are reported and
 -- skipped; existing samples are left alone, so running it twice changes nothing. The manifest
--- ETL fills in the collection identifier once the lab's manifest is fixed.
+-- ETL fills in the collection identifier once the lab's manifest is fixed. A sample whose
+-- access_role you lack is invisible (row-level security on warehouse.sample): its barcode is
+-- listed as "to create", but the unique identifier stops the insert, so it is missing from
+-- "The samples created".
 
 -- What happens to each barcode
 -- A transaction: nothing below is kept until you type commit; (rollback; undoes it).

@@ -11,7 +11,8 @@
 
 -- Of the samples the error names, deletes those without presence/absence results and keeps
 -- the one with results. Refuses (and changes nothing) when an id is unknown, when every sample
--- has results, or when none has (then nothing says which one to keep: ask the lab).
+-- has results, or when none has (then nothing says which one to keep: ask the lab). A sample
+-- whose access_role you lack is invisible (row-level security), so it counts as unknown.
 
 -- A transaction: nothing below is kept until you type commit; (rollback; undoes it).
 begin;
@@ -32,7 +33,7 @@ begin
       from unnest(given) as typed (id)
      where not exists (select from warehouse.sample where sample.sample_id = typed.id);
     if unknown is not null then
-        raise exception 'sample_ids: no sample with id %', unknown;
+        raise exception 'sample_ids: no sample with id % (or you lack its access role: warehouse.sample has row-level security on access_role, e.g. cascadia)', unknown;
     end if;
     select string_agg(id::text, ', ' order by id) filter (where has_results),
            string_agg(id::text, ', ' order by id) filter (where not has_results)

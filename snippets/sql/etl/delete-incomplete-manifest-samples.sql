@@ -15,10 +15,13 @@
 --     pattern: ^[A-Za-z_]+(/[A-Za-z_+-]+)*$
 --     help: time zone that turns received timestamps into dates
 
--- The samples find-incomplete-manifest-samples lists: those without presence/absence results
--- are deleted; those with results are kept and listed for review (deleting them would hit the
+-- The samples find-incomplete-manifest-samples lists: samples the manifest ETL *created* from
+-- an incomplete record (its log entry says "status": "created"; "updated" means the sample
+-- existed before, and it is never taken). Those without presence/absence results are deleted;
+-- those with results are kept and listed for review (deleting them would hit the
 -- presence_absence_sample_id_fkey foreign key). Other dependent rows (sequencing, kits) still
--- stop the delete with their foreign key error, and then nothing is deleted.
+-- stop the delete with their foreign key error, and then nothing is deleted. Barcodes are
+-- compared case-insensitively (the guide's query compared them as case-sensitive text).
 
 -- A transaction: nothing below is kept until you type commit; (rollback; undoes it).
 begin;
@@ -35,6 +38,8 @@ begin
 end
 $$;
 
+-- The affected samples, frozen for this transaction: listed, then deleted exactly as listed.
+create temporary table runbook_scope on commit drop as
 with error_records as (
     select lower(document ->> 'sample') as sample,
            processing_log
@@ -53,39 +58,52 @@ affected as (
       from error_records
       join complete_records using (sample)
      cross join jsonb_array_elements(error_records.processing_log) as entry
-     where entry @> '{"etl": "manifest"}'
+     where entry @> '{"etl": "manifest", "status": "created"}'
        and entry ? 'sample_id'
-),
-counted as (
-    select sample.sample_id,
-           sample.identifier,
-           sample.collection_identifier,
-           sample.encounter_id,
-           (select count(*) from warehouse.presence_absence
-             where presence_absence.sample_id = sample.sample_id) as results
-      from affected
-      join warehouse.sample using (sample_id)
-),
-deleted as (
-    delete from warehouse.sample
-     using counted
-     where sample.sample_id = counted.sample_id
-       and counted.results = 0
-    returning sample.sample_id
 )
-select case when deleted.sample_id is null then 'kept for review: has results' else 'deleted' end as action,
-       counted.sample_id,
+select sample.sample_id,
+       sample.identifier,
+       sample.collection_identifier,
+       sample.encounter_id,
+       (select count(*) from warehouse.presence_absence
+         where presence_absence.sample_id = sample.sample_id) as results
+  from affected
+  join warehouse.sample using (sample_id);
+
+select case when scope.results = 0 then 'delete' else 'kept for review: has results' end as action,
+       scope.sample_id,
        sample_barcode.barcode as sample_barcode,
        collection_barcode.barcode as collection_barcode,
-       counted.encounter_id,
-       counted.results
-  from counted
-  left join deleted using (sample_id)
+       scope.encounter_id,
+       scope.results
+  from pg_temp.runbook_scope as scope
   left join warehouse.identifier as sample_barcode
-         on sample_barcode.uuid = counted.identifier::uuid
+         on sample_barcode.uuid = scope.identifier::uuid
   left join warehouse.identifier as collection_barcode
-         on collection_barcode.uuid = counted.collection_identifier::uuid
- order by 1, counted.sample_id;
+         on collection_barcode.uuid = scope.collection_identifier::uuid
+ order by 1, scope.sample_id;
+
+-- Before-images of every row this snippet changes (the receipt reads them).
+create temporary table if not exists runbook_undo (
+    seq bigint generated always as identity,
+    relation text not null,
+    op text not null check (op in ('delete', 'update', 'insert')),
+    before jsonb,
+    key jsonb not null
+) on commit drop;
+
+with gone as (
+    delete from warehouse.sample
+     using pg_temp.runbook_scope as scope
+     where sample.sample_id = scope.sample_id
+       and scope.results = 0
+    returning sample.*
+)
+insert into pg_temp.runbook_undo (relation, op, before, key)
+select 'warehouse.sample', 'delete', to_jsonb(gone), jsonb_build_object('sample_id', gone.sample_id)
+  from gone;
+
+select relation, op, before from pg_temp.runbook_undo order by seq;
 
 -- Nothing is committed yet: check the output above, then type commit; to keep the
 -- changes, or rollback; to undo them.

@@ -17,8 +17,10 @@
 
 -- Manifest records without a collection barcode, received between the two days, whose sample
 -- barcode reappears in a complete record on the day of the error: the samples the manifest
--- ETL created from them (its log entry carries "etl": "manifest" and the sample_id). Days are
--- taken in the given time zone, not the session's; barcodes are compared case-insensitively.
+-- ETL created from them (its log entry carries "etl": "manifest", "status": "created" and the
+-- sample_id). A record whose entry says "updated" found a sample that existed before it, so
+-- that sample is not listed. Days are taken in the given time zone, not the session's;
+-- barcodes are compared case-insensitively, as ID3C's citext barcodes match.
 
 with error_records as (
     select lower(document ->> 'sample') as sample,
@@ -38,7 +40,7 @@ affected as (
       from error_records
       join complete_records using (sample)
      cross join jsonb_array_elements(error_records.processing_log) as entry
-     where entry @> '{"etl": "manifest"}'
+     where entry @> '{"etl": "manifest", "status": "created"}'
        and entry ? 'sample_id'
 )
 select sample.sample_id,

@@ -13,7 +13,8 @@
 -- results it has: the one without results is the one to delete.
 
 select given.sample_id,
-       case when sample.sample_id is null then 'no such sample' end as problem,
+       case when sample.sample_id is null
+            then 'no such sample (or you lack its access role: row-level security on access_role)' end as problem,
        sample_barcode.barcode as sample_barcode,
        collection_barcode.barcode as collection_barcode,
        sample.encounter_id,

@@ -8,7 +8,9 @@
 --     help: the uuid from the error line
 
 -- One row per sample that carries the identifier (as sample or collection identifier); a row
--- with an empty sample_id when none does, and an empty barcode when the uuid is unknown.
+-- with an empty sample_id when none does, and an empty barcode when the uuid is unknown. An
+-- empty sample_id can also mean you lack the sample's access role: warehouse.sample has
+-- row-level security on access_role (e.g. cascadia).
 
 select given.uuid,
        identifier.barcode,

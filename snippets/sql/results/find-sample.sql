@@ -7,8 +7,9 @@
 --     example: aaaaaaaa
 --     help: sample or collection barcode
 
--- One row per sample carrying the barcode; an empty sample_id when none does, and an empty
--- identifier_set when the barcode itself is unknown. lims_ids: the Samplify sampleIds the
+-- One row per sample carrying the barcode; an empty sample_id when none does (or when you
+-- lack the sample's access role: warehouse.sample has row-level security on access_role,
+-- e.g. cascadia), and an empty identifier_set when the barcode itself is unknown. lims_ids: the Samplify sampleIds the
 -- presence/absence ETL has recorded for the sample.
 
 select coalesce(identifier.barcode, typed.barcode) as barcode,

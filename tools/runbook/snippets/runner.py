@@ -154,6 +154,7 @@ def build_script(snippet: Snippet, *, commit: bool, expect: int | None, unaligne
         f"select '{MARK}:change', schemaname || '.' || relname, n_tup_ins, n_tup_upd, n_tup_del",
         "  from pg_stat_xact_user_tables",
         " where n_tup_ins + n_tup_upd + n_tup_del > 0",
+        "   and schemaname !~ '^pg_temp'",  # a snippet's scratch tables (undo log, scope)
         " order by 2;",
     ]
     if write and commit:
@@ -162,7 +163,8 @@ def build_script(snippet: Snippet, *, commit: bool, expect: int | None, unaligne
         else:
             lines += [
                 "select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) = "
-                f"{int(expect)} as runbook_expect_met from pg_stat_xact_user_tables \\gset",
+                f"{int(expect)} as runbook_expect_met from pg_stat_xact_user_tables"
+                " where schemaname !~ '^pg_temp' \\gset",
                 "\\if :runbook_expect_met",
                 "commit;",
                 f"\\echo {MARK}:committed",
@@ -298,9 +300,23 @@ def _plan(snippets: list[Snippet]):
         planned, executed, not_planned = [], [], []
         lines.append(f"\\warn {MARK}:snippet {index}")
         lines += [psql_set_line(k, v) for k, v in snippet.bind(snippet.examples()).items()]
-        lines.append("begin read only;")
+        # A snippet's temporary tables exist before its other statements are planned: they are
+        # created first (a CREATE ... AS query WITH NO DATA, so its query is planned, not run),
+        # then the transaction turns read-only, which PostgreSQL allows at any point.
+        lines.append("begin;")
+        for number, stmt in enumerate(statements):
+            if stmt.creates_temp_table:
+                create_as = re.match(r"create\s+(?:local\s+)?temp(?:orary)?\s+table\s+(?:if\s+not\s+exists\s+)?"
+                                     r"[\w.\"]+\s+(?:on\s+commit\s+(?:drop|delete\s+rows|preserve\s+rows)\s+)?as\b",
+                                     stmt.text, re.I)
+                text = stmt.text + " with no data" if create_as else stmt.text
+                lines += [f"\\warn {MARK}:statement {index} {number}", text + ";"]
+                executed.append(stmt)
+        lines.append("set transaction read only;")
         for number, stmt in enumerate(statements):
             if stmt.controls_transaction:  # check owns the (read-only) transaction
+                continue
+            if stmt.creates_temp_table:
                 continue
             if stmt.sets_config_only:  # executed: later statements read these settings
                 lines += [f"\\warn {MARK}:statement {index} {number}", stmt.text + ";"]

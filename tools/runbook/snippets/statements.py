@@ -40,6 +40,12 @@ class Statement:
         return self.keyword in ("begin", "start", "commit", "rollback", "end", "abort")
 
     @property
+    def creates_temp_table(self) -> bool:
+        """`create temporary table ...`: a write snippet's scratch table (the undo log, a frozen
+        scope), dropped at commit; later statements of the snippet read and fill it."""
+        return re.match(r"create\s+(?:local\s+)?temp(?:orary)?\s+table\b", self.text, re.I) is not None
+
+    @property
     def sets_config_only(self) -> bool:
         """`select set_config(...), ...` with no FROM: it only sets transaction-local settings."""
         body = re.sub(r"'(?:[^']|'')*'", "''", self.text)  # blank out literals before looking
