@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 
 import scenario as sc
-from runbook import psql as runner
+from runbook.snippets import runner
 from sqlsnippets import column, ok, refused, snippet
 
 
