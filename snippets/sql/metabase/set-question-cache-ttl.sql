@@ -1,6 +1,7 @@
 -- title: Set the cache TTL of a Metabase question by name
 -- effect: write
 -- tags: [SQL, Metabase]
+-- departs: [metabase-cache-app-db]
 -- params:
 --   question:
 --     example: Daily results

@@ -1,6 +1,7 @@
 -- title: Find the receiving documents of a plate
 -- effect: read
 -- tags: [SQL, results, presence-absence]
+-- departs: [plate-name-forms]
 -- params:
 --   plate:
 --     pattern: ^[A-Za-z]{3}-?\d{3}[A-Za-z]?$
