@@ -142,7 +142,8 @@ MESSAGES = [
     (f"No sample with «{UUID_A}» found", "etl/sample-not-found.md", True),
     ("Identifier found in invalid set «samples-haarvi»", "etl/presence-absence-invalid-set.md", True),
     # a `context:` line, not an error: no errors pattern maps it (tests/test_triage.py covers its context)
-    ("id3c[12345] id3c.db.session DEBUG: Rolling back to savepoint presence_absence group 4242",
+    ("Nov 29 20:51:08 backoffice id3c-production[12345] id3c.db.session DEBUG: Rolling back to savepoint "
+     "presence_absence group 4242",
      "etl/presence-absence-invalid-set.md", False),
     ("Sample identifier found in set «samples-haarvi», not {'samples'}", "etl/manifest-found-in-set.md", True),
     ("Sample identifier found in set «samples-haarvi»,not {'samples'}", "etl/manifest-found-in-set.md", True),
