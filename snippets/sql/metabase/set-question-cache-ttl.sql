@@ -10,7 +10,7 @@
 --     type: integer
 --     pattern: ^\d+$
 --     example: '0'
---     help: the question's cache lifetime (hours in current Metabase); 0 disables caching
+--     help: the question's cache lifetime (seconds in the Metabase of 2021, hours in recent ones); 0 disables caching
 --   cards:
 --     type: integer
 --     pattern: ^[1-9]\d*$
