@@ -137,7 +137,11 @@ def _all_snippets():
 def errata_problems(errata_text: str, docs: Path, snippets: dict[str, set[str]], snippet_ids: set[str]) -> list[str]:
     rows = errata_rows(errata_text)
     pages = page_marks(docs)
-    problems = []
+    problems = [
+        f"errata row without an id: {line[:80]!r}"
+        for line in errata_text.split("\n")
+        if line.startswith("|") and not ROW_ID.match(line) and not _is_table_head(line)
+    ]
     for errata_id in sorted(set(pages) | set(snippets)):
         if errata_id not in rows:
             where = sorted(pages.get(errata_id, set()) | snippets.get(errata_id, set()))
@@ -156,6 +160,11 @@ def errata_problems(errata_text: str, docs: Path, snippets: dict[str, set[str]],
         for snippet_id in sorted(named_snippets - snippet_ids):
             problems.append(f"errata row {errata_id!r} names snippet {snippet_id}, which does not exist")
     return problems
+
+
+def _is_table_head(line: str) -> bool:
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    return cells[0] == "id" or all(re.fullmatch(r":?-+:?", c) for c in cells)
 
 
 def test_errata_rows_and_departure_marks_agree():
@@ -216,6 +225,14 @@ def test_errata_check_fails_a_row_that_points_at_nothing(tmp_path):
         "errata row 'kept-row' is marked by no page or snippet",
         "errata row 'kept-row' names etl/a.md, which does not link errata.md#kept-row",
         "errata row 'kept-row' names snippet find-thing, which does not exist",
+    ]
+
+
+def test_errata_check_fails_a_row_without_id(tmp_path):
+    docs = _docs(tmp_path, "[e](../errata.md#kept-row)\n")
+    text = ERRATA_SAMPLE + "| Linelists: edit the crontab | a snippet | why | `rerun-linelist` |\n"
+    assert errata_problems(text, docs, {}, {"find-thing"}) == [
+        "errata row without an id: '| Linelists: edit the crontab | a snippet | why | `rerun-linelist` |'"
     ]
 
 
