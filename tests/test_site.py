@@ -143,7 +143,8 @@ MESSAGES = [
     (f"No sample with «{UUID_A}» found", "etl/sample-not-found.md", True),
     ("Identifier found in invalid set «samples-haarvi»", "etl/presence-absence-invalid-set.md", True),
     # a `context:` line, not an error: no errors pattern maps it (tests/test_triage.py covers its context)
-    ("id3c[12345] id3c.db.session DEBUG: Rolling back to savepoint presence_absence group 4242",
+    ("Nov 29 20:51:08 backoffice id3c-production[12345] id3c.db.session DEBUG: Rolling back to savepoint "
+     "presence_absence group 4242",
      "etl/presence-absence-invalid-set.md", False),
     ("Sample identifier found in set «samples-haarvi», not {'samples'}", "etl/manifest-found-in-set.md", True),
     ("Sample identifier found in set «samples-haarvi»,not {'samples'}", "etl/manifest-found-in-set.md", True),
@@ -162,8 +163,11 @@ MESSAGES = [
     ("/opt/backoffice/bin/wa-doh-linelists/generate", "linelists/linelist-failed.md", True),
     ("metabase.service: Main process exited, code=exited, status=1/FAILURE", "metabase/metabase-down.md", True),
     ("metabase.service: Failed with result 'exit-code'.", "metabase/metabase-down.md", True),
-    ("GET /metabase/ 502 Bad Gateway", "metabase/metabase-down.md", True),
+    ('10.0.0.1 - - [29/Nov/2021:20:51:08 -0800] "GET /metabase/ HTTP/1.1" 503 299', "metabase/metabase-down.md", True),
+    ("[Mon Nov 29 20:51:08.123456 2021] [proxy:error] [pid 1234:tid 140245] (111)Connection refused: AH00957: "
+     "HTTP: attempt to connect to 127.0.0.1:3000 (localhost) failed", "metabase/metabase-down.md", True),
     ("ERROR: canceling statement due to user request", "metabase/slow-queries.md", True),
+    ("FATAL: terminating connection due to administrator command", "metabase/slow-queries.md", True),
     ("CACHE TIME-TO-LIVE (TTL) MULTIPLIER", "metabase/stale-results.md", True),
     ('"investigatorId": "BAT-049A"', "results/investigate-plate.md", True),
     ("Plate BAT-049A was swapped: new samples were created and the results reattached to them",

@@ -374,17 +374,23 @@ def test_iso_timestamps(tmp_path):
     }]
 
 
-def test_nginx_upstream_error_for_metabase_only(tmp_path):
-    """nginx's error.log line for the /metabase location leads to "Metabase is down" (its own
-    timestamp format read), the same line for another location to nothing."""
-    line = ('2021/11/29 20:51:08 [error] 1234#1234: *56 connect() failed (111: Connection refused) while '
-            'connecting to upstream, client: 10.0.0.1, server: backoffice.seattleflu.org, request: "GET '
-            '/metabase/api/session/properties HTTP/1.1", upstream: "http://127.0.0.1:3000/api/session/properties"')
-    other = line.replace("/metabase/api/session/properties", "/musher/").replace("127.0.0.1:3000", "unix:/run/musher.sock")
+def test_apache_proxy_error_for_metabase_only(tmp_path):
+    """Apache's error.log line for Metabase's port (3000, backoffice's metabase/create-container)
+    leads to "Metabase is down" with Apache's own timestamp read; the same line for another port,
+    and the backend-agnostic AH01114 line, lead to nothing. The access log's 503 for /metabase
+    counts too, with its own timestamp form."""
+    line = ("[Mon Nov 29 20:51:08.123456 2021] [proxy:error] [pid 1234:tid 140245] (111)Connection refused: "
+            "AH00957: HTTP: attempt to connect to 127.0.0.1:3000 (localhost) failed")
+    other = line.replace("127.0.0.1:3000", "127.0.0.1:3001")
+    agnostic = ("[Mon Nov 29 20:51:08.123530 2021] [proxy_http:error] [pid 1234:tid 140245] "
+                "[client 10.0.0.1:52044] AH01114: HTTP: failed to make connection to backend: localhost")
+    access = '10.0.0.1 - - [29/Nov/2021:20:52:00 -0800] "GET /metabase/ HTTP/1.1" 503 299'
     path = tmp_path / "error.log"
-    path.write_text(line + "\n" + other + "\n", encoding="utf-8")
+    path.write_text("\n".join([line, other, agnostic, access]) + "\n", encoding="utf-8")
     report = json.loads(run("--log", str(path), "--json").output)["problems"]
-    assert [(r["page"], r["count"], r["first_seen"]) for r in report] == [(tm.METABASE_DOWN, 1, "2021/11/29 20:51:08")]
+    assert [(r["page"], r["count"], r["first_seen"], r["last_seen"]) for r in report] == [
+        (tm.METABASE_DOWN, 2, "Mon Nov 29 20:51:08.123456 2021", "29/Nov/2021:20:52:00 -0800")
+    ]
 
 
 @pytest.mark.parametrize("kind", ["missing", "directory", "under-a-file", "bad-gzip", "truncated-gzip", "unreadable"])

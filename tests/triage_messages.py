@@ -100,19 +100,15 @@ MESSAGES: list[tuple[str, str, dict | None]] = [
     ("Duplicate record ids are commonly due to repeating instruments/longitudinal events in REDCap,",
      REDCAP_DUPLICATE, None),
     # Metabase down and the husky-musher alert: the guide quotes no message; these are the
-    # service journal's and the alert's lines that the pages show.
+    # example lines the pages show (systemd's journal, Apache's access and error logs, the alert).
     ("metabase.service: Main process exited, code=exited, status=1/FAILURE", METABASE_DOWN, None),
     ("metabase.service: Failed with result 'exit-code'.", METABASE_DOWN, None),
-    ("GET /metabase/ 502 Bad Gateway", METABASE_DOWN, None),
-    # nginx's error log when Metabase behind /metabase does not answer (connection refused, or
-    # every upstream marked failed).
-    ('[error] 1234#1234: *56 connect() failed (111: Connection refused) while connecting to upstream, '
-     'client: 10.0.0.1, server: backoffice.seattleflu.org, request: "GET /metabase/api/session/properties '
-     'HTTP/1.1", upstream: "http://127.0.0.1:3000/api/session/properties", host: "backoffice.seattleflu.org"',
+    ('10.0.0.1 - - [29/Nov/2021:20:51:08 -0800] "GET /metabase/ HTTP/1.1" 503 299', METABASE_DOWN, None),
+    ('10.0.0.1 - - [29/Nov/2021:20:51:08 -0800] "POST /metabase/api/card/439/query HTTP/1.1" 502 341',
      METABASE_DOWN, None),
-    ('[error] 1234#1234: *57 no live upstreams while connecting to upstream, client: 10.0.0.1, '
-     'server: backoffice.seattleflu.org, request: "POST /metabase/api/card/439/query HTTP/1.1", '
-     'upstream: "http://metabase/api/card/439/query"', METABASE_DOWN, None),
+    # Apache's error log when it cannot connect to Metabase's port (metabase/create-container: 3000).
+    ("[Mon Nov 29 20:51:08.123456 2021] [proxy:error] [pid 1234:tid 140245] (111)Connection refused: "
+     "AH00957: HTTP: attempt to connect to 127.0.0.1:3000 (localhost) failed", METABASE_DOWN, None),
     ("uWSGI workers available for husky-musher: 0", MUSHER, None),
     ("read(4,  <unfinished ...>", MUSHER, None),
     # Return of results.
@@ -143,7 +139,7 @@ UNRELATED: list[str] = [
     "Nov 29 20:51:06 backoffice id3c[4242]: id3c.db.session DEBUG: Savepoint presence_absence group 4242 released",
     "Nov 29 20:51:07 backoffice id3c[4242]: id3c.cli.command.etl.manifest INFO: Upserted sample 137871 with barcodes «aaaaaaaa»",
     "Nov 29 20:51:08 backoffice postgres[999]: LOG:  checkpoint complete: wrote 123 buffers (0.8%)",
-    "Nov 29 20:51:09 backoffice nginx[800]: 10.0.0.7 - - \"GET /metabase/api/health HTTP/1.1\" 200 15",
+    '10.0.0.7 - - [29/Nov/2021:20:51:09 -0800] "GET /metabase/api/health HTTP/1.1" 200 15',
     "Nov 29 20:51:10 backoffice systemd[1]: Starting Daily apt download activities...",
     "Nov 29 20:51:11 backoffice uwsgi[3001]: [pid: 12702|app: 0|req: 1/1] 10.0.0.7 () {40 vars} [Mon Nov 29 20:51:11 2021] GET /musher/ => generated 200 bytes",
     "Nov 29 20:51:12 backoffice id3c[4242]: id3c.cli.command.etl.fhir INFO: Processed specimen «aaaaaaaa» in set «collections-scan»",
@@ -151,17 +147,16 @@ UNRELATED: list[str] = [
     "Nov 29 20:51:14 backoffice id3c[4242]: id3c.cli.command INFO: Committing all changes",
     # the daily linelist cron job starting is not a failure
     "Nov 29 05:00:01 backoffice CRON[2121]: (ubuntu) CMD (/opt/backoffice/bin/wa-doh-linelists/generate --date 2021-11-28 --output-dir s3://bucket/linelists)",
-    # a Metabase question that merely mentions a problem word, from the nginx access log
-    "Nov 29 20:51:15 backoffice nginx[800]: 10.0.0.7 - - \"GET /metabase/question/439-unknown-barcode HTTP/1.1\" 200 1234",
-    # nginx cannot reach another service (not Metabase), and a slow Metabase query timing out (slow, not down)
-    'Nov 29 20:51:16 backoffice nginx: [error] 801#801: *57 connect() failed (111: Connection refused) while connecting to upstream, '
-    'client: 10.0.0.7, server: backoffice.seattleflu.org, request: "GET /musher/ HTTP/1.1", '
-    'upstream: "uwsgi://unix:/run/uwsgi/husky-musher.sock:"',
-    'Nov 29 20:51:17 backoffice nginx: [error] 801#801: *58 no live upstreams while connecting to upstream, client: 10.0.0.7, '
-    'server: backoffice.seattleflu.org, request: "GET /switchboard/metabase HTTP/1.1", upstream: "http://switchboard/metabase"',
-    'Nov 29 20:51:18 backoffice nginx: [error] 801#801: *59 upstream timed out (110: Connection timed out) while reading response '
-    'header from upstream, client: 10.0.0.7, server: backoffice.seattleflu.org, '
-    'request: "POST /metabase/api/card/439/query HTTP/1.1", upstream: "http://127.0.0.1:3000/api/card/439/query"',
+    # a Metabase question that merely mentions a problem word, from Apache's access log
+    '10.0.0.7 - - [29/Nov/2021:20:51:15 -0800] "GET /metabase/question/439-unknown-barcode HTTP/1.1" 200 1234',
+    # Apache cannot reach another service (Lab Labels on 3001, not Metabase), the backend-agnostic
+    # AH01114 line, and a slow Metabase query timing out (504: slow, not down)
+    "[Mon Nov 29 20:51:16.000001 2021] [proxy:error] [pid 801:tid 1402] (111)Connection refused: "
+    "AH00957: HTTP: attempt to connect to 127.0.0.1:3001 (localhost) failed",
+    "[Mon Nov 29 20:51:16.000002 2021] [proxy_http:error] [pid 801:tid 1402] [client 10.0.0.7:52044] "
+    "AH01114: HTTP: failed to make connection to backend: localhost",
+    '10.0.0.7 - - [29/Nov/2021:20:51:18 -0800] "POST /metabase/api/card/439/query HTTP/1.1" 504 247',
+    '10.0.0.7 - - [29/Nov/2021:20:51:19 -0800] "GET /switchboard/metabase HTTP/1.1" 503 299',
 ]
 
 SET_NAMES = [

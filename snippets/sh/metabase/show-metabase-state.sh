@@ -2,6 +2,7 @@
 # title: Show the Metabase service, container and journal
 # effect: read
 # tags: [shell, Metabase, services]
+# departs: [journal-follow, metabase-restart-snippets]
 # params:
 #   JOURNAL_LINES:
 #     type: integer

@@ -2,6 +2,7 @@
 # title: Capture the failed Switchboard state before a restart
 # effect: read
 # tags: [shell, services]
+# departs: [switchboard-capture]
 # params:
 #   SERVICE:
 #     default: sfs-switchboard

@@ -2,6 +2,7 @@
 # title: Restart the SFS Switchboard service
 # effect: write
 # tags: [shell, services]
+# departs: [switchboard-restart-gate]
 # params:
 #   SERVICE:
 #     default: sfs-switchboard

@@ -2,6 +2,7 @@
 # title: Show the SFS Switchboard service and its journal
 # effect: read
 # tags: [shell, services]
+# departs: [journal-follow, switchboard-rename]
 # params:
 #   SERVICE:
 #     default: sfs-switchboard

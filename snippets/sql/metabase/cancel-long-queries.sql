@@ -6,12 +6,15 @@
 --     pattern: ^\d+(\.\d+)?$
 --     default: '5'
 --     help: age in minutes (decimals allowed, 0.5 is 30 s) above which a metabase query is cancelled
+-- departs: [metabase-slow-age]
 
 -- Run in the ID3C database, where Metabase's queries run as the login `metabase`. Cancelling
 -- (pg_cancel_backend) stops the query, not the session, and cannot be rolled back: a pasted
 -- copy cancels at once. Under `runbook run` without --commit it only lists what it would
--- cancel. Backoffice's cron (bin/terminate-old-metabase-sessions) does this every minute for
--- queries older than 10 minutes.
+-- cancel. Backoffice's cron job (bin/terminate-old-metabase-sessions, every minute) does
+-- something harsher: it terminates (pg_terminate_backend) metabase connections active for more
+-- than 10 minutes since state_change; their clients see "terminating connection due to
+-- administrator command", where a cancel shows "canceling statement due to user request".
 
 -- A transaction, like every write snippet's; but a cancel acts at once, pasted or not
 -- (only `runbook run` without --commit lists instead of cancelling).

@@ -1,6 +1,7 @@
 -- title: Set the cache TTL of a Metabase question by name
 -- effect: write
 -- tags: [SQL, Metabase]
+-- departs: [metabase-cache-app-db]
 -- params:
 --   question:
 --     example: Daily results
@@ -9,7 +10,7 @@
 --     type: integer
 --     pattern: ^\d+$
 --     example: '0'
---     help: the question's cache lifetime (hours in current Metabase); 0 disables caching
+--     help: the question's cache lifetime (seconds in the Metabase of 2021, hours in recent ones); 0 disables caching
 --   cards:
 --     type: integer
 --     pattern: ^[1-9]\d*$

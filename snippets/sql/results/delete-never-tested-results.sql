@@ -1,6 +1,7 @@
 -- title: Delete non-OpenArray results of samples marked never-tested
 -- effect: write
 -- tags: [SQL, results, presence-absence]
+-- departs: [never-tested-keep-openarray]
 
 -- Deletes exactly the rows find-never-tested-results lists. Check with the lab first; pass
 -- the count that query showed as --expect.

@@ -1,15 +1,18 @@
 -- title: Find the receiving documents of a plate
 -- effect: read
 -- tags: [SQL, results, presence-absence]
+-- departs: [plate-name-forms]
 -- params:
 --   plate:
 --     pattern: ^[A-Za-z]{3}-?\d{3}[A-Za-z]?$
 --     example: BAT-049A
 --     help: plate name, with or without the dash
 
--- The documents have no plate field, but the control wells' investigatorId starts with the
--- plate name (BAT-049A..., sometimes BAT049A...). Both spellings match. document is json, not
--- jsonb: this uses the json functions (json_to_recordset), which is what that column needs.
+-- The documents have no plate field, but (per the 2021 guide, the only source) the control
+-- wells' investigatorId starts with the plate name. The guide writes the plate BAT049A and its
+-- investigatorId BAT-049A...; dashes are ignored on both sides, so either spelling of the name
+-- finds either spelling of the investigatorId. document is json, not jsonb: this uses the json
+-- functions (json_to_recordset), which is what that column needs.
 
 with plate as (
     select upper(replace(btrim(:'plate'), '-', '')) as prefix

@@ -48,6 +48,10 @@ _TIMESTAMP = re.compile(
     r"(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
     r"|(?P<syslog>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d{2}:\d{2}:\d{2})"
     r"|(?P<nginx>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2})"  # nginx's error.log
+    # Apache's error.log ([Mon Nov 29 20:51:08.123456 2021]) and access log ([29/Nov/2021:20:51:08 -0800])
+    r"|(?P<apache_error>(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r" [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4})"
+    r"|(?P<apache_access>\d{2}/(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4})"
 )
 _PROCESS = re.compile(r"[\w.@-]+\[(\d+)\]")  # syslog's program[pid]
 
