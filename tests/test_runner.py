@@ -12,8 +12,7 @@ from click.testing import CliRunner
 
 import scenario as sc
 from runbook.cli import main
-from runbook.pg import server as postgres
-from runbook.snippets import catalog, runner
+from runbook.snippets import catalog, client, runner
 from runbook.snippets.commands import pages_including
 from runbook.snippets.statements import split
 from sqlsnippets import ok, run
@@ -45,6 +44,8 @@ def write_snippet(tmp_path: Path, name: str, effect: str, body: str, params: str
     (["run", "delete-duplicate-barcode-sample", "-p", "sample_ids=1,,2"], "parameter 'sample_ids' is empty"),
     (["run", "grant-metabase-role", "-p", 'admin_role=x"; drop role y; --'], "parameter 'admin_role'"),
     (["run", "no-such-snippet"], "no snippet 'no-such-snippet'"),
+    (["run", "find-smaple", "-p", "barcode=aaaaaaaa"], "did you mean find-sample?"),
+    (["show", "mark-presence-absense-skipped"], "did you mean mark-presence-absence-skipped?"),
     (["run", "find-sample", "-p", "barcode=aaaaaaaa", "--commit"], "only reads"),
     (["show", "find-sample"], "missing parameter 'barcode'"),
 ])
@@ -95,10 +96,16 @@ def test_run_refusal_exits_1_with_psqls_error_and_rolls_back(id3c_db):
     assert "psql failed: everything was rolled back" in result.stderr
 
 
-def test_run_connection_failure_exits_1(tmp_path):
-    result = cli("run", "find-sample", "-p", "barcode=aaaaaaaa", "--dsn", f"postgresql://x@/db?host={tmp_path}")
+@pytest.mark.parametrize("snippet_args", [
+    ["find-sample", "-p", "barcode=aaaaaaaa"],
+    ["mark-presence-absence-skipped", "-p", "presence_absence_id=1", "--commit"],
+])
+def test_run_connection_failure_says_it_could_not_connect(tmp_path, snippet_args):
+    result = cli("run", *snippet_args, "--dsn", f"postgresql://x@/db?host={tmp_path}")
     assert result.exit_code == 1
-    assert "psql" in result.stderr and str(tmp_path) in result.stderr
+    assert "could not connect to the database, nothing ran" in result.stderr
+    assert str(tmp_path) in result.stderr  # psql's own reason names the socket
+    assert "rolled back" not in result.stderr
 
 
 def test_run_uses_libpq_environment_without_dsn(id3c_db, monkeypatch):
@@ -152,7 +159,7 @@ def test_metabase_snippet_reminds_where_it_runs(metabase_db):
 def test_no_psql_gives_a_clear_message(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("RUNBOOK_PSQL", raising=False)
-    monkeypatch.setattr(postgres, "_embedded_bindir", lambda: None)
+    monkeypatch.setattr(client, "embedded_bindir", lambda: None)
     result = cli("run", "find-sample", "-p", "barcode=aaaaaaaa")
     assert result.exit_code == 1
     assert "No psql client found" in result.stderr and "apt-get install postgresql-client" in result.stderr
@@ -175,7 +182,9 @@ def test_show_fills_set_lines_and_quotes_for_psql():
     assert result.exit_code == 0, result.output
     assert "\\set question 'it''s a \\\\ test'" in result.stdout
     assert "\\set cards '1'" in result.stdout  # defaults are filled in
-    assert "begin;" in result.stdout and "commit;" in result.stdout  # the note says how to finish
+    statements = [s for s in split(result.stdout) if not s.is_meta]
+    assert statements[0].keyword == "begin"  # pasted, everything after runs inside it
+    assert not any(s.keyword in ("commit", "end") for s in statements)  # and nothing commits
 
 
 def test_show_output_pasted_into_psql_runs(id3c_db, psql_bin):
