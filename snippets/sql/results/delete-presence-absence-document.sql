@@ -43,7 +43,10 @@ with gone as (
 ),
 captured as (
     insert into pg_temp.runbook_undo (relation, op, before, key)
-    select 'receiving.presence_absence', 'delete', to_jsonb(gone),
+    select 'receiving.presence_absence', 'delete',
+           -- document is json, kept as received: its exact text, which to_jsonb would normalise
+           to_jsonb(gone) || jsonb_build_object('runbook_json_text',
+                                                jsonb_build_object('document', gone.document::text)),
            jsonb_build_object('presence_absence_id', gone.presence_absence_id)
       from gone
 )

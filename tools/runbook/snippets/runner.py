@@ -57,18 +57,28 @@ MARK = "@@runbook"
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_EXPECT = 0, 1, 2, 3
 
 # The current row behind a captured key, read inside the snippet's transaction: the after-image
-# an undo compares with. The key columns are matched with their own types (indexes apply).
+# an undo compares with. The key columns are matched with their own types (indexes apply). The
+# exact text of json columns rides along under "runbook_json_text" (see runbook.snippets.undo).
 ROW_FUNCTION = """\
 create or replace function pg_temp.runbook_row(relation regclass, key jsonb) returns jsonb
 language plpgsql as $runbook$
 declare
     found jsonb;
     condition text;
+    texts text;
 begin
     select string_agg(format('t.%I is not distinct from k.%I', name, name), ' and ')
       into condition
       from jsonb_object_keys(key) as name;
-    execute format('select to_jsonb(t) from %s as t, jsonb_populate_record(null::%s, $1) as k where %s',
+    -- json (not jsonb) columns keep the exact text received; to_jsonb would normalise it
+    select string_agg(format('%L, t.%I::text', attname, attname), ', ')
+      into texts
+      from pg_attribute
+     where attrelid = relation and attnum > 0 and not attisdropped and atttypid = 'json'::regtype;
+    execute format('select to_jsonb(t)%s from %s as t, jsonb_populate_record(null::%s, $1) as k where %s',
+                   case when texts is null then ''
+                        else format(' || jsonb_build_object(%L, jsonb_build_object(%s))', 'runbook_json_text', texts)
+                   end,
                    relation, relation, condition)
        into found using key;
     return found;

@@ -33,6 +33,19 @@ create temporary table if not exists runbook_undo (
     key jsonb not null
 ) on commit drop;"""
 
+VALUES_FUNCTION = """\
+-- The select list that rebuilds columns from a before-image (row p = jsonb_populate_record):
+-- p.column, except json columns whose exact text the image carries under runbook_json_text.
+create or replace function pg_temp.runbook_values(relation regclass, image jsonb, only_columns text)
+returns text language sql as $runbook$
+    select string_agg(case when image -> 'runbook_json_text' ? attname
+                           then format('(%L)::json', image -> 'runbook_json_text' ->> attname)
+                           else 'p.' || quote_ident(attname) end, ', ' order by attnum)
+      from pg_attribute
+     where attrelid = relation and attnum > 0 and not attisdropped and attgenerated = ''
+       and (only_columns is null or quote_ident(attname) = any (string_to_array(only_columns, ', ')))
+$runbook$;"""
+
 UNDO_BLOCK = """\
 do $runbook$
 declare
@@ -58,8 +71,8 @@ begin
                 raise exception '% row % exists again: refusing to re-insert it (undone already?)',
                     r.relation, r.key;
             end if;
-            execute format('insert into %s (%s) overriding system value select %s from jsonb_populate_record(null::%s, $1)',
-                           r.relation, columns, columns, r.relation)
+            execute format('insert into %s (%s) overriding system value select %s from jsonb_populate_record(null::%s, $1) as p',
+                           r.relation, columns, pg_temp.runbook_values(r.relation::regclass, r.before, null), r.relation)
               using r.before;
             insert into pg_temp.runbook_undo (relation, op, before, key)
             values (r.relation, 'insert', null, r.key);
@@ -68,7 +81,7 @@ begin
                 raise exception '% row % is gone since the receipt: refusing to %',
                     r.relation, r.key, case r.op when 'update' then 'restore it' else 'delete it' end;
             end if;
-            if current is distinct from r.after and current = r.before then
+            if current is distinct from r.after and current - 'runbook_json_text' = r.before - 'runbook_json_text' then
                 raise exception '% row % already holds its value from before the receipt: refusing to % (undone already?)',
                     r.relation, r.key, case r.op when 'update' then 'restore it again' else 'delete it' end;
             end if;
@@ -78,8 +91,21 @@ begin
                     using detail = format('receipt: %s; now: %s', r.after, current);
             end if;
             if r.op = 'update' then
-                execute format('update %s as t set (%s) = (select %s from jsonb_populate_record(null::%s, $1)) from jsonb_populate_record(null::%s, $2) as k where %s',
-                               r.relation, columns, columns, r.relation, r.relation, condition)
+                -- only the columns the run changed: a trigger or a json text elsewhere stays as it is
+                select string_agg(quote_ident(attname), ', ' order by attnum)
+                  into columns
+                  from pg_attribute
+                 where attrelid = r.relation::regclass and attnum > 0 and not attisdropped
+                   and attgenerated = ''
+                   and (r.before -> attname is distinct from r.after -> attname
+                        or (r.before ? 'runbook_json_text' and r.before -> 'runbook_json_text' -> attname
+                            is distinct from r.after -> 'runbook_json_text' -> attname));
+                if columns is null then  -- the run rewrote the same values: rewrite them again
+                    select quote_ident(name) into columns from jsonb_object_keys(r.key) as name limit 1;
+                end if;
+                execute format('update %s as t set (%s) = (select %s from jsonb_populate_record(null::%s, $1) as p) from jsonb_populate_record(null::%s, $2) as k where %s',
+                               r.relation, columns, pg_temp.runbook_values(r.relation::regclass, r.before, columns),
+                               r.relation, r.relation, condition)
                   using r.before, r.key;
                 insert into pg_temp.runbook_undo (relation, op, before, key)
                 values (r.relation, 'update', current, r.key);
@@ -146,6 +172,8 @@ def undo_sql(receipt: dict, name: str) -> str:
         CAPTURE_TABLE,
         "",
         ROW_FUNCTION,
+        "",
+        VALUES_FUNCTION,
         "",
         "create temporary table runbook_receipt on commit drop as",
         "select * from jsonb_to_recordset(" + tag + payload + tag + "::jsonb)",
