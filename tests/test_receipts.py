@@ -98,7 +98,7 @@ def test_write_snippet_captures_every_row_it_changes(prepared):
         assert row["key"], f"{snippet_id}: a captured row without its key"
         assert (row["before"] is None) == (row["op"] == "insert"), f"{snippet_id}: {row}"
     if dry.captured is not None:
-        shown = dry.rows()
+        shown = dry.before_images()
         assert [(r["relation"], r["op"]) for r in shown] == [(r["relation"], r["op"]) for r in dry.captured], \
             f"{snippet_id}: a pasted run does not end with the before-images"
 

@@ -18,6 +18,17 @@ from runbook.snippets.statements import Statement, split
 
 MARK = "@@runbook"
 
+# The capture table write snippets fill (the convention; see runbook.snippets.undo). check makes
+# it for the session before its read-only transactions, so the statements that write to it plan.
+UNDO_TABLE = """\
+create temporary table if not exists runbook_undo (
+    seq bigint generated always as identity,
+    relation text not null,
+    op text not null check (op in ('delete', 'update', 'insert')),
+    before jsonb,
+    key jsonb not null
+)"""
+
 
 @dataclass
 class CheckResult:
@@ -37,6 +48,7 @@ def _plan(snippets: list[Snippet]):
         "\\o /dev/null",
         "set statement_timeout = '30s';",
         "set lock_timeout = '5s';",
+        UNDO_TABLE + ";",
     ]
     plans = []
     for index, snippet in enumerate(snippets):

@@ -157,8 +157,23 @@ class Outcome:
         return parse_unaligned(self.output)
 
     def rows(self, index: int = -1) -> list[dict]:
+        """A result set of the snippet's own (-1: its last), not counting the before-images
+        listing a write snippet ends with (see before_images)."""
         tables = self.tables()
+        if tables and self._lists_before_images(tables[-1]):
+            tables = tables[:-1]
         return tables[index] if tables else []
+
+    def before_images(self) -> list[dict]:
+        """The last result set of a write snippet: `relation, op, before` per captured row."""
+        tables = self.tables()
+        return tables[-1] if tables and self._lists_before_images(tables[-1]) else []
+
+    def _lists_before_images(self, table: list[dict]) -> bool:
+        if self.snippet.effect != "write" or self.captured is None:
+            return False
+        return len(table) == len(self.captured) and all(
+            list(row) == ["relation", "op", "before"] for row in table)
 
 
 def opens_transaction(snippet: Snippet) -> bool:

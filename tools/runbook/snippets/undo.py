@@ -22,16 +22,10 @@ from __future__ import annotations
 import json
 import secrets
 
+from runbook.snippets.check import UNDO_TABLE
 from runbook.snippets.runner import ROW_FUNCTION
 
-CAPTURE_TABLE = """\
-create temporary table if not exists runbook_undo (
-    seq bigint generated always as identity,
-    relation text not null,
-    op text not null check (op in ('delete', 'update', 'insert')),
-    before jsonb,
-    key jsonb not null
-) on commit drop;"""
+CAPTURE_TABLE = UNDO_TABLE + " on commit drop;"
 
 VALUES_FUNCTION = """\
 -- The select list that rebuilds columns from a before-image (row p = jsonb_populate_record):
