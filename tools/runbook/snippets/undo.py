@@ -126,9 +126,9 @@ $runbook$;"""
 DATABASE_GUARD = """\
 do $runbook$
 begin
-    if current_setting('runbook.receipt_database') not in ('', current_database()) then
+    if RECEIPT_DATABASE not in ('', current_database()) then
         raise exception 'the receipt is of database %, but this is database %: connect to the receipt''s database',
-            current_setting('runbook.receipt_database'), current_database();
+            RECEIPT_DATABASE, current_database();
     end if;
 end
 $runbook$;"""
@@ -160,8 +160,9 @@ def undo_sql(receipt: dict, name: str) -> str:
         "",
         "begin;",
         "",
-        "select set_config('runbook.receipt_database', " + _literal(receipt.get("database") or "") + ", true);",
-        DATABASE_GUARD,
+        "\\set runbook_quiet :QUIET",
+        "\\set QUIET on",
+        DATABASE_GUARD.replace("RECEIPT_DATABASE", _literal(receipt.get("database") or "")),
         "",
         CAPTURE_TABLE,
         "",
@@ -175,6 +176,7 @@ def undo_sql(receipt: dict, name: str) -> str:
         "",
         UNDO_BLOCK,
         "",
+        "\\set QUIET :runbook_quiet",
         "select relation, op, before from pg_temp.runbook_undo order by seq;",
         "",
     ])
