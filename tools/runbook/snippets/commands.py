@@ -16,8 +16,9 @@ import click
 from runbook.snippets import catalog, client, receipts, runner, undo
 
 WRITE_NOTE = (
-    "-- effect: write. The lines below run inside begin; ... check the output, then type\n"
-    "-- commit; to keep the changes, or rollback; to undo them.\n"
+    "-- effect: write. The lines below run inside begin; ... check the output, save its last\n"
+    "-- result (the before-images of the rows it changes), then type commit; to keep the\n"
+    "-- changes, or rollback; to undo them.\n"
 )
 
 
@@ -178,6 +179,9 @@ def execute(snippet, bound, *, dsn, commit, expect, undoes=None, irreversible=No
     else:
         hint = " (add --commit to keep these changes)" if not commit else ""
         click.echo(f"dry run: rolled back{hint}")
+        for table, (changed, captured) in outcome.uncaptured().items():
+            click.echo(f"warning: {table}: {changed} rows changed but {captured} captured for undo; "
+                       "--commit will refuse", err=True)
 
 
 def _settle(written, outcome) -> None:
