@@ -254,3 +254,18 @@ def test_no_receipts_yet(state):
     result = cli("receipts")
     assert result.exit_code == 0 and f"no receipts in {state}" in result.stdout
     assert not os.path.exists(state)
+
+
+def test_a_write_that_captures_nothing_cannot_commit(id3c_db, state, tmp_path):
+    from runbook.snippets import catalog, runner
+
+    path = tmp_path / "delete-sites.sql"
+    path.write_text("-- title: x\n-- effect: write\nbegin;\ndelete from warehouse.site where identifier = 'gone';\n")
+    snippet = catalog.load(path)
+    id3c_db.execute("insert into warehouse.site (identifier) values ('gone'), ('kept')")
+    before = checksums(id3c_db)
+    written = []
+    out = runner.run_snippet(snippet, {}, dsn=id3c_db.url, commit=True, before_commit=written.append)
+    assert out.exit_code == runner.EXIT_ERROR and not out.committed and not written
+    assert out.refusal.endswith("warehouse.site: 1 changed, 0 captured")
+    assert checksums(id3c_db) == before and not state.exists()
