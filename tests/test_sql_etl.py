@@ -71,8 +71,9 @@ def test_create_samples_creates_only_unknown_samples_of_the_samples_set(id3c_db)
     existing = _aliquot_scenario(id3c_db)
     out = ok(run(id3c_db, "create-samples-from-aliquot-manifest", commit=True,
                  sample_barcodes="AAAAAAAA, bbbbbbbb,cccccccc,dddddddd"))
-    report, created = out.tables()
+    report, created, images = out.tables()
     outcome = {row["barcode"]: row["outcome"] for row in report}
+    assert images == [{"relation": "warehouse.sample", "op": "insert", "before": None}]
     assert outcome == {
         "aaaaaaaa": "to create",
         "bbbbbbbb": "left alone: a sample has it",

@@ -14,6 +14,8 @@ COMMANDS = {
     "list": ("runbook.snippets.commands:list_cmd", "List the snippets: id, title, effect, page."),
     "show": ("runbook.snippets.commands:show_cmd", "Print a snippet ready to paste, parameters set."),
     "run": ("runbook.snippets.commands:run_cmd", "Run a snippet with psql; writes are dry runs."),
+    "receipts": ("runbook.snippets.receipt_commands:receipts_cmd", "List the receipts of committed runs; `show FILE` prints one."),
+    "undo": ("runbook.snippets.receipt_commands:undo_cmd", "Put back what a committed run changed, from its receipt."),
     "check": ("runbook.snippets.commands:check_cmd", "Plan every SQL snippet against a live schema."),
     "triage": ("runbook.triage.pages:triage_cmd", "Map error lines or a log to their runbook page."),
     "playground": ("runbook.pg.playground:playground_cmd", "Start a throwaway ID3C-like database."),

@@ -74,12 +74,34 @@ begin
 end
 $$;
 
-with moved as (
-    update warehouse.identifier
-       set identifier_set_id = (select identifier_set_id from warehouse.identifier_set where name = :'to_set')
+-- Before-images for undo: every row this changes is recorded here (runbook run reads them
+-- into its receipt; pasted, the last query shows them: save that output).
+create temporary table if not exists runbook_undo (
+    seq bigint generated always as identity,
+    relation text not null,   -- schema-qualified, e.g. 'warehouse.presence_absence'
+    op text not null check (op in ('delete', 'update', 'insert')),
+    before jsonb,             -- to_jsonb(old row) for delete and update, null for insert
+    key jsonb not null        -- the row's primary key, e.g. '{"presence_absence_id": 12}'
+) on commit drop;
+
+with old as (
+    select identifier.*
+      from warehouse.identifier
      where barcode = any (array(select lower(btrim(item)) from regexp_split_to_table(:'barcodes', ',') as item)::citext[])
        and identifier_set_id = (select identifier_set_id from warehouse.identifier_set where name = :'from_set')
-    returning barcode, uuid, identifier_set_id
+       for update
+),
+captured as (
+    insert into pg_temp.runbook_undo (relation, op, before, key)
+    select 'warehouse.identifier', 'update', to_jsonb(old), jsonb_build_object('uuid', old.uuid)
+      from old
+),
+moved as (
+    update warehouse.identifier
+       set identifier_set_id = (select identifier_set_id from warehouse.identifier_set where name = :'to_set')
+      from old
+     where identifier.uuid = old.uuid
+    returning identifier.barcode, identifier.uuid, identifier.identifier_set_id
 )
 select moved.barcode,
        :'from_set'::text as from_set,
@@ -88,6 +110,9 @@ select moved.barcode,
   from moved
   join warehouse.identifier_set using (identifier_set_id)
  order by moved.barcode;
+
+-- The before-images (save them: they are what an undo needs).
+select relation, op, before from pg_temp.runbook_undo order by seq;
 
 -- Nothing is committed yet: check the output above, then type commit; to keep the
 -- changes, or rollback; to undo them.

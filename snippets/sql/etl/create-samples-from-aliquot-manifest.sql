@@ -20,6 +20,16 @@
 -- A transaction: nothing below is kept until you type commit; (rollback; undoes it).
 begin;
 
+-- Before-images for undo: every row this changes is recorded here (runbook run reads them
+-- into its receipt; pasted, the last query shows them: save that output).
+create temporary table if not exists runbook_undo (
+    seq bigint generated always as identity,
+    relation text not null,   -- schema-qualified, e.g. 'warehouse.presence_absence'
+    op text not null check (op in ('delete', 'update', 'insert')),
+    before jsonb,             -- to_jsonb(old row) for delete and update, null for insert
+    key jsonb not null        -- the row's primary key, e.g. '{"presence_absence_id": 12}'
+) on commit drop;
+
 with given as (
     select distinct lower(btrim(item)) as barcode
       from regexp_split_to_table(:'sample_barcodes', ',') as item
@@ -55,11 +65,19 @@ created as (
      where identifier_set.name = 'samples'
     on conflict (identifier) do nothing
     returning sample_id, identifier
+),
+captured as (
+    insert into pg_temp.runbook_undo (relation, op, before, key)
+    select 'warehouse.sample', 'insert', null, jsonb_build_object('sample_id', created.sample_id)
+      from created
 )
 select created.sample_id, identifier.barcode, created.identifier
   from created
   join warehouse.identifier on identifier.uuid = created.identifier::uuid
  order by identifier.barcode;
+
+-- The before-images (save them: they are what an undo needs).
+select relation, op, before from pg_temp.runbook_undo order by seq;
 
 -- Nothing is committed yet: check the output above, then type commit; to keep the
 -- changes, or rollback; to undo them.

@@ -53,11 +53,34 @@ begin
 end
 $$;
 
-delete from warehouse.sample
- where sample_id = any (string_to_array(:'sample_ids', ',')::integer[])
-   and not exists (select from warehouse.presence_absence
-                    where presence_absence.sample_id = sample.sample_id)
-returning sample_id, identifier, collection_identifier, encounter_id;
+-- Before-images for undo: every row this changes is recorded here (runbook run reads them
+-- into its receipt; pasted, the last query shows them: save that output).
+create temporary table if not exists runbook_undo (
+    seq bigint generated always as identity,
+    relation text not null,   -- schema-qualified, e.g. 'warehouse.presence_absence'
+    op text not null check (op in ('delete', 'update', 'insert')),
+    before jsonb,             -- to_jsonb(old row) for delete and update, null for insert
+    key jsonb not null        -- the row's primary key, e.g. '{"presence_absence_id": 12}'
+) on commit drop;
+
+with gone as (
+    delete from warehouse.sample
+     where sample_id = any (string_to_array(:'sample_ids', ',')::integer[])
+       and not exists (select from warehouse.presence_absence
+                        where presence_absence.sample_id = sample.sample_id)
+    returning sample.*
+),
+captured as (
+    insert into pg_temp.runbook_undo (relation, op, before, key)
+    select 'warehouse.sample', 'delete', to_jsonb(gone), jsonb_build_object('sample_id', gone.sample_id)
+      from gone
+)
+select sample_id, identifier, collection_identifier, encounter_id
+  from gone
+ order by sample_id;
+
+-- The before-images (save them: they are what an undo needs).
+select relation, op, before from pg_temp.runbook_undo order by seq;
 
 -- Nothing is committed yet: check the output above, then type commit; to keep the
 -- changes, or rollback; to undo them.

@@ -122,7 +122,11 @@ with gone as (
     returning manifest.*
 )
 insert into pg_temp.runbook_undo (relation, op, before, key)
-select 'receiving.manifest', 'delete', to_jsonb(gone), jsonb_build_object('manifest_id', gone.manifest_id)
+select 'receiving.manifest', 'delete',
+       -- document is json, kept as received: its exact text, which to_jsonb would normalise
+       to_jsonb(gone) || jsonb_build_object('runbook_json_text',
+                                            jsonb_build_object('document', gone.document::text)),
+       jsonb_build_object('manifest_id', gone.manifest_id)
   from gone;
 
 select relation, op, before from pg_temp.runbook_undo order by seq;

@@ -44,14 +44,40 @@ begin
 end
 $$;
 
+-- Before-images for undo: every row this changes is recorded here (runbook run reads them
+-- into its receipt; pasted, the last query shows them: save that output).
+create temporary table if not exists runbook_undo (
+    seq bigint generated always as identity,
+    relation text not null,   -- schema-qualified, e.g. 'warehouse.presence_absence'
+    op text not null check (op in ('delete', 'update', 'insert')),
+    before jsonb,             -- to_jsonb(old row) for delete and update, null for insert
+    key jsonb not null        -- the row's primary key, e.g. '{"presence_absence_id": 12}'
+) on commit drop;
+
+with old as (
+    select presence_absence.*
+      from receiving.presence_absence
+     where presence_absence_id = :'presence_absence_id'::integer
+       and not processing_log @> jsonb_build_array(jsonb_build_object('revision', :'revision'::integer))
+       for update
+),
+captured as (
+    insert into pg_temp.runbook_undo (relation, op, before, key)
+    select 'receiving.presence_absence', 'update', to_jsonb(old),
+           jsonb_build_object('presence_absence_id', old.presence_absence_id)
+      from old
+)
 update receiving.presence_absence
-   set processing_log = processing_log || jsonb_build_object(
+   set processing_log = presence_absence.processing_log || jsonb_build_object(
            'status', 'manually skipped',
            'revision', :'revision'::integer,
            'timestamp', now())
- where presence_absence_id = :'presence_absence_id'::integer
-   and not processing_log @> jsonb_build_array(jsonb_build_object('revision', :'revision'::integer))
-returning presence_absence_id, received, processing_log;
+  from old
+ where presence_absence.presence_absence_id = old.presence_absence_id
+returning presence_absence.presence_absence_id, presence_absence.received, presence_absence.processing_log;
+
+-- The before-images (save them: they are what an undo needs).
+select relation, op, before from pg_temp.runbook_undo order by seq;
 
 -- Nothing is committed yet: check the output above, then type commit; to keep the
 -- changes, or rollback; to undo them.

@@ -7,6 +7,7 @@
 --     default: '5'
 --     help: age in minutes (decimals allowed, 0.5 is 30 s) above which a metabase query is cancelled
 -- departs: [metabase-slow-age]
+-- undo: a cancelled query cannot be resumed (Metabase runs it again when asked); the receipt lists what was cancelled
 
 -- Run in the ID3C database, where Metabase's queries run as the login `metabase`. Cancelling
 -- (pg_cancel_backend) stops the query, not the session, and cannot be rolled back: a pasted

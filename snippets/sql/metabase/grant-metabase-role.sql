@@ -6,6 +6,7 @@
 --     type: identifier
 --     example: alice_admin
 --     help: your admin database user
+-- undo: role membership is not a table row, so no receipt holds it; to take it back, revoke metabase from the admin role
 -- database: metabase
 
 -- Run as a superuser (or a role with ADMIN OPTION on metabase) on the server that holds

@@ -47,11 +47,37 @@ begin
 end
 $$;
 
+-- Before-images for undo: every row this changes is recorded here (runbook run reads them
+-- into its receipt; pasted, the last query shows them: save that output).
+create temporary table if not exists runbook_undo (
+    seq bigint generated always as identity,
+    relation text not null,   -- schema-qualified, e.g. 'warehouse.presence_absence'
+    op text not null check (op in ('delete', 'update', 'insert')),
+    before jsonb,             -- to_jsonb(old row) for delete and update, null for insert
+    key jsonb not null        -- the row's primary key, e.g. '{"presence_absence_id": 12}'
+) on commit drop;
+
+with old as (
+    select report_card.*
+      from report_card
+     where name = :'question'
+       for update
+),
+captured as (
+    insert into pg_temp.runbook_undo (relation, op, before, key)
+    select 'public.report_card', 'update', to_jsonb(old), jsonb_build_object('id', old.id)
+      from old
+)
 update report_card
    set cache_ttl = :'cache_ttl'::integer,
        updated_at = now()
- where name = :'question'
-returning id, name, cache_ttl, archived, collection_id;
+  from old
+ where report_card.id = old.id
+returning report_card.id, report_card.name, report_card.cache_ttl, report_card.archived,
+          report_card.collection_id;
+
+-- The before-images (save them: they are what an undo needs).
+select relation, op, before from pg_temp.runbook_undo order by seq;
 
 -- Nothing is committed yet: check the output above, then type commit; to keep the
 -- changes, or rollback; to undo them.

