@@ -22,6 +22,8 @@ DEFAULT_VERSION = "3.6.13"
 DEFAULT_STEP_TIMEOUT = 3600.0
 URL = "https://www.python.org/ftp/python/{v}/Python-{v}.tgz"
 PATCH = repo_root() / "patches" / "python-3.6-posixmodule-big-sur.patch"
+# bpo-27987 backported: without it gcc 12's aligned stores crash ctypes, and with it ensurepip.
+ALIGNMENT_PATCH = repo_root() / "patches" / "python-3.6-alignment-bpo-27987.patch"
 DEPLOYMENT_TARGET = "11.0"
 # Variables that would make the build or its ensurepip pick up the caller's Python or pip setup.
 SCRUB = ("PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV", "__PYVENV_LAUNCHER__", "PYTHONSTARTUP",
@@ -57,6 +59,13 @@ class Options:
     openssl_prefix: str | None = None
     allow_missing: tuple = ()
     dry_run: bool = False
+    alignment_patch: bool = True
+    test_names: tuple = ()  # only these regrtest tests (e.g. test_ctypes); empty: the whole suite
+
+    @property
+    def patches(self) -> list:
+        """The patches applied in order, each with fuzz 0, on every platform."""
+        return [PATCH] + ([ALIGNMENT_PATCH] if self.alignment_patch else [])
 
     @property
     def tarball_name(self) -> str:
@@ -194,14 +203,24 @@ def make_plan(options: Options, host: Host) -> Plan:
         extract.skipped = "--source is a folder"
     steps.append(extract)
 
-    steps.append(Step("patch", "apply the posixmodule patch (skipped when already applied)",
-                      argv=["patch", "-p1", "--forward", "--fuzz=0", "-i", str(PATCH)], cwd=tree,
-                      note="" if host.is_macos else "changes nothing here: the lines are inside "
-                      "#ifdef __APPLE__"))
+    patch_cmds = ["$ " + " ".join(["patch", "-p1", "--forward", "--fuzz=0", "-i", str(p)])
+                  for p in options.patches]
+    patch = Step("patch", "apply " + " and ".join(p.stem for p in options.patches)
+                 + " (each skipped when already applied)", cwd=tree,
+                 note="\n     ".join(patch_cmds))
+    if not host.is_macos:
+        patch.note += "\n     (the posixmodule hunk is inside #ifdef __APPLE__: no change here)"
+    if not options.alignment_patch:
+        patch.note += "\n     without the alignment backport (--no-alignment-patch)"
+    steps.append(patch)
     steps.append(Step("configure", "configure", argv=configure_args(options), env=env, cwd=tree))
     steps.append(Step("make", f"compile with {jobs} jobs", argv=["make", f"-j{jobs}"], env=env,
                       cwd=tree))
-    test = Step("test", "run the test suite", argv=["make", "test"], env=env, cwd=tree,
+    test_argv = ["make", "test"]
+    if options.test_names:
+        test_argv.append("TESTOPTS=" + " ".join(options.test_names))
+    test = Step("test", "run the test suite" if not options.test_names else
+                "run " + " ".join(options.test_names), argv=test_argv, env=env, cwd=tree,
                 note="failures stop the build" if options.strict_tests else
                 "failures are listed; they stop the build only with --strict-tests")
     if not options.tests:
@@ -211,7 +230,8 @@ def make_plan(options: Options, host: Host) -> Plan:
                       env=env, cwd=tree))
     steps.append(Step("verify", "import each module in its own process",
                       note=f"{options.prefix}/bin/python3.6 -c 'import <module>' for "
-                      "ssl zlib bz2 sqlite3 readline ctypes lzma hashlib"))
+                      "ssl zlib bz2 sqlite3 readline ctypes (with a callback) lzma hashlib "
+                      "(naming its backend), and -m pip --version"))
     return Plan(options, host, tree, tarball, env, steps)
 
 
