@@ -1,12 +1,9 @@
-"""`runbook build-py36` (and `nox -s build-py36`): the guide's nine manual steps, scripted.
+"""One run of the build plan: each step logged, timed and, when it fails, explained.
 
-Production runs Python 3.6, which neither Homebrew nor Apple ships any more, and which does
-not compile on macOS Big Sur without a patch. This command checks the machine first, builds
-from a checksummed tarball with the corrected patch and flags derived from `brew --prefix`,
-logs each step to its own file under a time limit, explains known failures, and proves the
-result by importing the modules that matter. The parts live in small modules:
-py36_host (preflight), py36_plan (commands and flags), py36_source (download, checksum,
-patch), py36_run (logs and time limits), py36_verify (imports), py36_causes (explanations).
+The plan (py36.plan) says what to run; this runs it in order, stops at the first failed step
+and names its cause from that step's own log (py36.causes), then proves the result by using
+the installed interpreter (py36.verify). Nothing here talks to click: `echo` is any callable
+that prints a line, and the exit status is returned for the CLI (py36.cli) to use.
 """
 
 from __future__ import annotations
@@ -15,26 +12,16 @@ import re
 import time
 from pathlib import Path
 
-import click
-
 from runbook.py36 import causes as py36_causes
 from runbook.py36 import source as py36_source
 from runbook.py36 import verify as py36_verify
 from runbook.py36.host import probe
-from runbook.py36.plan import (
-    DEFAULT_STEP_TIMEOUT,
-    PATCH,
-    VERSIONS,
-    Options,
-    Plan,
-    default_cache,
-    default_prefix,
-    describe,
-    make_plan,
-)
+from runbook.py36.plan import Options, Plan, describe, make_plan
 from runbook.py36.run import Result, run
 
 TEST_SUMMARY = re.compile(r"^(\d+) tests? failed( again)?:\s*$")
+# Exit statuses, documented on the Software stack page.
+OK, STEP_FAILED, PREFLIGHT_FAILED = 0, 1, 2
 
 
 def failed_tests(text: str) -> list:
@@ -63,7 +50,7 @@ def failed_tests(text: str) -> list:
 class Build:
     """One run of the plan; each step method returns True to go on."""
 
-    def __init__(self, options: Options, echo=click.echo):
+    def __init__(self, options: Options, echo=print):
         self.options = options
         self.echo = echo
         self.results: list = []
@@ -96,12 +83,12 @@ class Build:
         if lines and tail:
             self.echo(f"Last lines of {log}:")
             self.echo("\n".join(f"  | {line}" for line in lines))
+        if not py36_causes.reasons(text, timed_out):
+            self.echo(f"No known cause matched; see {log} and the Software stack page "
+                      "(docs/software/python36-big-sur.md).")
         explained = py36_causes.explain(text, timed_out)
         if explained:
             self.echo("\n".join(explained))
-        else:
-            self.echo(f"No known cause matched; see {log} and the Software stack page "
-                      "(docs/software/python36-big-sur.md).")
         return False
 
     # -- the run -------------------------------------------------------------------------
@@ -110,10 +97,11 @@ class Build:
         if self.options.dry_run:
             self.echo("\nPlan (dry run: only the read-only probes above ran)")
             self.echo("\n".join(describe(self.plan)))
-            return 0
         if not ok:
             self.echo("\nPreflight failed: fix the items marked FAIL (or see --help).")
-            return 2
+            return PREFLIGHT_FAILED
+        if self.options.dry_run:
+            return OK
         self.plan.logs.mkdir(parents=True, exist_ok=True)
         self.log_path("preflight").write_text(
             "".join(f"{c.name}: {'ok' if c.ok else 'FAIL'}: {c.detail}\n" for c in self.host.checks))
@@ -131,10 +119,10 @@ class Build:
             self.results.append((step.name, time.monotonic() - start, ok))
             if not ok:
                 self.summary()
-                return 1
+                return STEP_FAILED
             self.echo(f"      done in {time.monotonic() - start:.1f}s")
         self.summary()
-        return 0
+        return OK
 
     def summary(self) -> None:
         self.echo("\nStep times")
@@ -212,12 +200,16 @@ class Build:
 
     def step_patch(self, step) -> bool:
         log = self.logger(step.name)
-        try:
-            outcome = py36_source.apply_patch(self.plan.tree, PATCH, log)
-        except py36_source.SourceError as exc:
-            log(str(exc))
-            return self.fail(step.name, str(exc), tail=False)
-        self.echo(f"      {outcome}")
+        for patch in self.options.patches:
+            try:
+                outcome = py36_source.apply_patch(self.plan.tree, patch, log)
+            except py36_source.SourceError as exc:
+                log(str(exc))
+                return self.fail(step.name, str(exc), tail=False)
+            self.echo(f"      {patch.name}: {outcome}")
+        if not self.options.alignment_patch:
+            self.warnings.append("built without the alignment backport (--no-alignment-patch): "
+                                 "ensurepip and ctypes may segfault (known cause `alignment`)")
         return True
 
     def step_configure(self, step) -> bool:
@@ -252,6 +244,8 @@ class Build:
         checks = py36_verify.verify(self.plan.python, self.options.version, self.host.is_macos,
                                     self.options.allow_missing, log)
         self.echo("\n".join("      " + line for line in py36_verify.table(checks)))
+        if checks[0].status != "error":
+            self.echo("      " + py36_verify.hashlib_backend(checks))
         for c in checks:
             if c.status == "warning":
                 self.warnings.append(f"{c.module}: {c.detail}" + (f" ({c.hint})" if c.hint else ""))
@@ -272,64 +266,3 @@ class Build:
             self.echo("\n".join("      " + line for line in explained))
         self.echo(f"\nPython {self.options.version} is ready: {self.plan.python}")
         return True
-
-
-@click.command(name="build-py36")
-@click.option("--version", "version", type=click.Choice(VERSIONS), default=VERSIONS[0],
-              show_default=True, help="CPython release (3.6.13 is the guide's).")
-@click.option("--prefix", type=click.Path(path_type=Path), default=None,
-              help=f"Install here, no sudo needed [default: {default_prefix()}]. The guide used "
-              "/usr/local/python.")
-@click.option("--cache", type=click.Path(path_type=Path), default=None,
-              help=f"Downloads, source tree and logs [default: {default_cache()}].")
-@click.option("--source", type=click.Path(exists=True, path_type=Path), default=None,
-              help="A local tarball (sha256 checked when its name is official, else --sha256) "
-              "or an unpacked source tree (built in place).")
-@click.option("--sha256", default=None, metavar="HEX", help="Expected sha256 of a --source tarball whose name "
-              "is not an official one.")
-@click.option("--url", default=None, metavar="URL", help="Download from here instead of python.org (a mirror).")
-@click.option("--install-deps", is_flag=True, help="brew install the missing formulae first.")
-@click.option("--any-platform", is_flag=True, help="Build on a system other than macOS 11 on "
-              "Intel (Linux, arm64, newer macOS); checks there become warnings.")
-@click.option("--no-optimizations", is_flag=True, help="Leave out --enable-optimizations (profile-"
-              "guided optimization): much faster build, slightly slower interpreter.")
-@click.option("--skip-tests", is_flag=True, help="Do not run make test.")
-@click.option("--strict-tests", is_flag=True, help="Stop when any test fails (by default "
-              "failures are listed and the install goes on).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Parallel make jobs [default: number of cores].")
-@click.option("--step-timeout", type=click.FloatRange(min=0.1), default=DEFAULT_STEP_TIMEOUT,
-              metavar="SECONDS",
-              show_default=True, help="Wall-clock limit of each step, in seconds.")
-@click.option("--openssl-prefix", type=click.Path(file_okay=False), default=None, metavar="PATH",
-              help="An OpenSSL 1.1 install to use instead of `brew --prefix openssl@1.1`.")
-@click.option("--allow-missing", multiple=True, type=click.Choice(py36_verify.REQUIRED),
-              help="Let a required module (ssl, zlib) fail verification as a warning.")
-@click.option("--dry-run", is_flag=True, help="Print every command and variable; run nothing.")
-def build_cmd(version, prefix, cache, source, sha256, url, install_deps, any_platform,
-              no_optimizations, skip_tests, strict_tests, jobs, step_timeout, openssl_prefix,
-              allow_missing, dry_run):
-    """Build CPython 3.6 on macOS Big Sur: the guide's steps, checked, logged and explained."""
-    named = re.search(r"Python-(3\.6\.\d+)", source.name) if source else None
-    source_of_version = click.get_current_context().get_parameter_source("version")
-    if named and named.group(1) != version:
-        if source_of_version == click.core.ParameterSource.DEFAULT:
-            version = named.group(1)  # --source Python-3.6.15.tgz means 3.6.15
-        else:
-            click.echo(f"warning: --version {version} but --source is {source.name}", err=True)
-    options = Options(
-        version=version, prefix=(prefix or default_prefix()).expanduser().absolute(),
-        cache=(cache or default_cache()).expanduser().absolute(),
-        source=source.expanduser().absolute() if source else None, sha256=sha256, url=url,
-        install_deps=install_deps, any_platform=any_platform, optimizations=not no_optimizations,
-        tests=not skip_tests, strict_tests=strict_tests, jobs=jobs, step_timeout=step_timeout,
-        openssl_prefix=str(Path(openssl_prefix).expanduser().absolute()) if openssl_prefix
-        else None, allow_missing=tuple(allow_missing), dry_run=dry_run)
-    try:
-        code = Build(options)()
-    except py36_source.SourceError as exc:  # e.g. --sha256 contradicting a published checksum
-        raise click.ClickException(str(exc)) from exc
-    except KeyboardInterrupt:
-        click.echo("\nInterrupted; the running step was stopped. Re-run to start again.", err=True)
-        code = 130
-    raise SystemExit(code)
