@@ -110,7 +110,7 @@ CAUSES: tuple[Cause, ...] = (
         "Build with the alignment backport (patches/python-3.6-alignment-bpo-27987.patch, "
         "applied by default: leave out --no-alignment-patch; a --source tree built before "
         "needs a fresh extract). `CFLAGS=-fno-tree-vectorize` is only a stopgap.",
-        near=r"ensurepip|ctypes",
+        near=r"ensurepip|ctypes|pip",
     ),
     Cause(
         "faulthandler-stall",
@@ -133,13 +133,14 @@ MODULE_HINTS = {
     "sqlite3": "sqlite headers not found: `brew install sqlite` (Debian/Ubuntu: libsqlite3-dev)",
     "readline": "readline headers not found: `brew install readline` (and ncurses; "
     "Debian/Ubuntu: libreadline-dev)",
-    "ctypes": "a crash is the 8-byte alignment of 3.6 (known cause `alignment`): build with the "
-    "bpo-27987 backport; an ImportError is missing libffi headers (Debian/Ubuntu: libffi-dev)",
+    "ctypes": "_ctypes not built: libffi headers missing (Debian/Ubuntu: libffi-dev)",
     "lzma": "xz (liblzma) headers not found: `brew install xz` (missing from the guide's list; "
     "Debian/Ubuntu: liblzma-dev)",
     "hashlib": "builtin hashes only: _hashlib was skipped because setup.py cannot read OpenSSL "
     "3's version (known cause `openssl3`); OpenSSL 1.1 via --openssl-prefix gives _hashlib",
     "pip": "ensurepip did not install pip: see logs/install.log",
+    "SIGSEGV": "3.6's 8-byte object alignment (known cause `alignment`): build with the "
+    "bpo-27987 backport (the default; not --no-alignment-patch)",
 }
 
 

@@ -111,6 +111,8 @@ def verify(python: Path, version: str, macos: bool, allow_missing=(), log=print)
         if ok and module == "ssl" and macos and not detail.startswith("OpenSSL 1.1"):
             ok, hint = False, "macOS build must link OpenSSL 1.1 (openssl@1.1), not " + detail
         if not ok:
+            if detail == "killed by SIGSEGV":
+                hint = MODULE_HINTS["SIGSEGV"]
             hint = hint or (LINUX_SSL_HINT if module == "ssl" and not macos
                             else MODULE_HINTS.get(module, ""))
             fatal = module in REQUIRED and module not in allow_missing
