@@ -728,7 +728,7 @@ def test_the_page_documents_every_option_and_cause():
     patterns = [re.compile(p) for p in front["errors"]]
     for line in [line for _, line in SAMPLES.values()] + [
             "warning: openssl 0x00000000 is too old for _hashlib",
-            "warning: ctypes: killed by SIGSEGV", "warning: pip: killed by SIGSEGV"]:
+            "warning: ctypes: killed by SIGSEGV", "pip: error: killed by SIGSEGV"]:
         assert any(p.search(line) for p in patterns), line
     assert '--8<-- "snippets/sh/software/build-python36.sh"' in text
     assert not re.search(r"^\s*```(sh|bash|console|shell)\s*\n(?!\s*--8<--)", text, re.M)
