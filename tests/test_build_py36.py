@@ -31,7 +31,14 @@ from runbook.py36 import source as py36_source
 from runbook.py36.build import failed_tests
 from runbook.py36.cli import build_cmd
 from runbook.py36.host import FORMULAE, probe
-from runbook.py36.plan import ALIGNMENT_PATCH, PATCH, Options, describe, make_plan
+from runbook.py36.plan import (
+    ALIGNMENT_PATCH,
+    HASHLIB_PATCH,
+    PATCH,
+    Options,
+    describe,
+    make_plan,
+)
 from runbook.py36.run import run
 from runbook.snippets import catalog
 from runbook.triage import pages as triage
@@ -41,6 +48,7 @@ FIXTURES = Path(__file__).parent / "py36_fixtures"
 POSIX_HEAD = FIXTURES / "posixmodule-3.6.13-head.c"
 OBMALLOC_HEAD = FIXTURES / "obmalloc-3.6.13-head.c"  # lines 1-664 of Objects/obmalloc.c
 OBJIMPL_HEAD = FIXTURES / "objimpl-3.6.13-head.h"  # lines 1-265 of Include/objimpl.h
+SETUP_HEAD = FIXTURES / "setup-3.6.13-head.py.txt"  # lines 1-905 of setup.py (not linted)
 REAL_LOGS = FIXTURES / "real"
 PAGE = ROOT / "docs" / "software" / "python36-big-sur.md"
 
@@ -138,6 +146,8 @@ def test_options_change_the_plan(bigsur, tmp_path):
     plan = plan_for(tmp_path, openssl_prefix="/opt/openssl-1.1")
     assert plan.step("configure").env["CPPFLAGS"].startswith("-I/opt/openssl-1.1/include ")
 
+    assert HASHLIB_PATCH not in plan_for(tmp_path).patches  # macOS builds use openssl@1.1
+
     plan = plan_for(tmp_path, alignment_patch=False, test_names=("test_ctypes", "test_gc"))
     assert str(ALIGNMENT_PATCH) not in plan.step("patch").note
     assert "--no-alignment-patch" in plan.step("patch").note
@@ -212,6 +222,7 @@ def test_linux_plan_with_any_platform(tmp_path):
     assert env["CPPFLAGS"] == "-I/opt/ssl11/include"
     assert env["LDFLAGS"] == "-L/opt/ssl11/lib -Wl,-rpath,/opt/ssl11/lib"
     assert plan_for(tmp_path).host.checks[0].fatal  # without --any-platform
+    assert plan.patches == [PATCH, ALIGNMENT_PATCH, HASHLIB_PATCH]
 
 
 # --- the patches ----------------------------------------------------------------------------
@@ -257,7 +268,7 @@ index 776a3d2..3b91180 100644
 
 
 HEADS = {"Modules/posixmodule.c": POSIX_HEAD, "Objects/obmalloc.c": OBMALLOC_HEAD,
-         "Include/objimpl.h": OBJIMPL_HEAD}
+         "Include/objimpl.h": OBJIMPL_HEAD, "setup.py": SETUP_HEAD}
 
 
 @pytest.fixture
@@ -295,6 +306,38 @@ def test_alignment_patch_applies_at_offset_0_fuzz_0_and_once(posix_tree):
     assert not list(posix_tree.rglob("*.rej")) and not list(posix_tree.rglob("*.orig"))
 
 
+def hashlib_version_seen(setup_py: Path, opensslv_h: str) -> int:
+    """Run the OpenSSL version detection of a (patched or not) setup.py on a header text."""
+    source = setup_py.read_text().splitlines()
+    start = next(i for i, line in enumerate(source) if "openssl_ver = 0" in line)
+    end = next(i for i, line in enumerate(source) if "#print('openssl_ver" in line)
+    body = "\n".join(line[8:] for line in source[start:end])
+    namespace = {"re": re, "os": os, "find_file": lambda *a: ["inc"], "inc_dirs": [],
+                 "search_for_ssl_incs_in": [], "host_platform": "linux", "open": lambda *a:
+                 io.StringIO(opensslv_h)}
+    exec(body, namespace)
+    return namespace["openssl_ver"]
+
+
+OPENSSLV_3 = """# define OPENSSL_VERSION_MAJOR  3
+# define OPENSSL_VERSION_MINOR  0
+# define OPENSSL_VERSION_NUMBER          \\
+    ( (OPENSSL_VERSION_MAJOR<<28)        \\
+      |(OPENSSL_VERSION_MINOR<<20)       \\
+      |(OPENSSL_VERSION_PATCH<<4)        \\
+      |_OPENSSL_VERSION_PRE_RELEASE )
+"""
+OPENSSLV_11 = "# define OPENSSL_VERSION_NUMBER  0x101010ffL\n"
+
+
+def test_hashlib_patch_lets_setup_py_see_openssl_3(posix_tree):
+    setup_py = posix_tree / "setup.py"
+    assert hashlib_version_seen(setup_py, OPENSSLV_3) == 0  # 3.6 as released: "too old"
+    assert py36_source.apply_patch(posix_tree, HASHLIB_PATCH, lambda m: None) == "applied"
+    assert hashlib_version_seen(setup_py, OPENSSLV_3) == 0x30000000
+    assert hashlib_version_seen(setup_py, OPENSSLV_11) == 0x101010FF  # 1.1 unchanged
+
+
 def test_alignment_patch_refuses_a_tree_without_its_files(tmp_path, build_tools):
     tree = tmp_path / "Python-3.9"
     (tree / "Objects").mkdir(parents=True)
@@ -326,7 +369,8 @@ def test_patch_applies_at_offset_0_fuzz_0_and_once(posix_tree):
     assert not list(posix_tree.rglob("*.rej")) and not list(posix_tree.rglob("*.orig"))
 
 
-@pytest.mark.parametrize("patch_file", [PATCH, ALIGNMENT_PATCH], ids=lambda p: p.stem)
+@pytest.mark.parametrize("patch_file", [PATCH, ALIGNMENT_PATCH, HASHLIB_PATCH],
+                         ids=lambda p: p.stem)
 def test_git_apply_accepts_the_patch(posix_tree, patch_file):
     need("build-tools", shutil.which("git") is not None, "needs git (apt-get install git)")
     done = subprocess.run(["git", "apply", "--check", "-v", str(patch_file)], cwd=posix_tree,
@@ -476,6 +520,7 @@ def test_synthetic_build_runs_every_step(synthetic):
     assert "-j2" in (tree / "make.flags").read_text() or "j2" in (tree / "make.flags").read_text()
     assert "#include <copyfile.h>" in (tree / "Modules" / "posixmodule.c").read_text()
     assert "long double dummy;" in (tree / "Include" / "objimpl.h").read_text()
+    assert "openssl_major_re" in (tree / "setup.py").read_text()  # not macOS: the hashlib fix
     assert "python-3.6-alignment-bpo-27987.patch: applied" in result.output
     assert re.search(r"ctypes\s+ok\s+callback through libc qsort: ok", result.output)
     assert re.search(r"pip\s+ok\s+pip 18\.1", result.output)
@@ -495,6 +540,7 @@ def test_synthetic_build_runs_every_step(synthetic):
     assert again.exit_code == 0, again.output
     assert "python-3.6-posixmodule-big-sur.patch: already applied" in again.output
     assert "python-3.6-alignment-bpo-27987.patch: already applied" in again.output
+    assert "python-3.6-openssl3-hashlib.patch: already applied" in again.output
 
 
 @needs_posix

@@ -200,7 +200,7 @@ class Build:
 
     def step_patch(self, step) -> bool:
         log = self.logger(step.name)
-        for patch in self.options.patches:
+        for patch in self.plan.patches:
             try:
                 outcome = py36_source.apply_patch(self.plan.tree, patch, log)
             except py36_source.SourceError as exc:

@@ -76,11 +76,11 @@ CAUSES: tuple[Cause, ...] = (
         "setup.py read OpenSSL 3 headers: 3.6 reads OPENSSL_VERSION_NUMBER only as a hex "
         "literal, which OpenSSL 3 defines as an expression, so it sees version 0 and skips "
         "_hashlib. _ssl still builds and works with OpenSSL 3; hashlib falls back to Python's "
-        "builtin hashes (md5, sha1, sha2, sha3, blake2), without OpenSSL's faster code or its "
-        "extra algorithms. This never stops a build by itself.",
-        "Nothing for ID3C's code. For hashlib on OpenSSL: on macOS `brew install openssl@1.1` "
-        "(the script puts its prefix first in CPPFLAGS); on Linux build OpenSSL 1.1.1w into a "
-        "prefix and pass --openssl-prefix.",
+        "builtin hashes (md5, sha1, sha2, sha3, blake2). This never stops a build by itself.",
+        "Off macOS the build applies patches/python-3.6-openssl3-hashlib.patch, which fixes "
+        "it: check logs/patch.log (a --source tree patched before may lack it). On macOS "
+        "OpenSSL 3 headers were found before openssl@1.1's: `brew install openssl@1.1` or "
+        "--openssl-prefix.",
         warning=True,
     ),
     Cause(
@@ -136,8 +136,9 @@ MODULE_HINTS = {
     "ctypes": "_ctypes not built: libffi headers missing (Debian/Ubuntu: libffi-dev)",
     "lzma": "xz (liblzma) headers not found: `brew install xz` (missing from the guide's list; "
     "Debian/Ubuntu: liblzma-dev)",
-    "hashlib": "builtin hashes only: _hashlib was skipped because setup.py cannot read OpenSSL "
-    "3's version (known cause `openssl3`); OpenSSL 1.1 via --openssl-prefix gives _hashlib",
+    "hashlib": "builtin hashes only: _hashlib was not built; with OpenSSL 3 headers and "
+    "without the openssl3-hashlib patch, setup.py cannot read the version (known cause "
+    "`openssl3`)",
     "pip": "ensurepip did not install pip: see logs/install.log",
     "SIGSEGV": "3.6's 8-byte object alignment (known cause `alignment`): build with the "
     "bpo-27987 backport (the default; not --no-alignment-patch)",

@@ -24,6 +24,8 @@ URL = "https://www.python.org/ftp/python/{v}/Python-{v}.tgz"
 PATCH = repo_root() / "patches" / "python-3.6-posixmodule-big-sur.patch"
 # bpo-27987 backported: without it gcc 12's aligned stores crash ctypes, and with it ensurepip.
 ALIGNMENT_PATCH = repo_root() / "patches" / "python-3.6-alignment-bpo-27987.patch"
+# Lets setup.py read OpenSSL 3's version, so _hashlib is built; not on macOS (openssl@1.1 there).
+HASHLIB_PATCH = repo_root() / "patches" / "python-3.6-openssl3-hashlib.patch"
 DEPLOYMENT_TARGET = "11.0"
 # Variables that would make the build or its ensurepip pick up the caller's Python or pip setup.
 SCRUB = ("PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV", "__PYVENV_LAUNCHER__", "PYTHONSTARTUP",
@@ -61,11 +63,6 @@ class Options:
     dry_run: bool = False
     alignment_patch: bool = True
     test_names: tuple = ()  # only these regrtest tests (e.g. test_ctypes); empty: the whole suite
-
-    @property
-    def patches(self) -> list:
-        """The patches applied in order, each with fuzz 0, on every platform."""
-        return [PATCH] + ([ALIGNMENT_PATCH] if self.alignment_patch else [])
 
     @property
     def tarball_name(self) -> str:
@@ -107,6 +104,7 @@ class Plan:
     tarball: Path | None
     env: dict
     steps: list
+    patches: list = field(default_factory=list)  # applied in order, each with fuzz 0
 
     @property
     def python(self) -> Path:
@@ -152,6 +150,17 @@ def build_env(options: Options, host: Host) -> dict:
     if ldflags:
         env["LDFLAGS"] = " ".join(ldflags)
     return env
+
+
+def patches_for(options: Options, host: Host) -> list:
+    """posixmodule (a no-op off macOS), the alignment backport (every platform, unless
+    --no-alignment-patch), and off macOS the OpenSSL 3 _hashlib fix (a no-op on OpenSSL 1.1)."""
+    chosen = [PATCH]
+    if options.alignment_patch:
+        chosen.append(ALIGNMENT_PATCH)
+    if not host.is_macos:
+        chosen.append(HASHLIB_PATCH)
+    return chosen
 
 
 def configure_args(options: Options) -> list:
@@ -203,10 +212,11 @@ def make_plan(options: Options, host: Host) -> Plan:
         extract.skipped = "--source is a folder"
     steps.append(extract)
 
+    patches = patches_for(options, host)
     patch_cmds = ["$ " + " ".join(["patch", "-p1", "--forward", "--fuzz=0", "-i", str(p)])
-                  for p in options.patches]
-    patch = Step("patch", "apply " + " and ".join(p.stem for p in options.patches)
-                 + " (each skipped when already applied)", cwd=tree,
+                  for p in patches]
+    patch = Step("patch", f"apply {len(patches)} patches (each skipped when already applied)",
+                 cwd=tree,
                  note="\n     ".join(patch_cmds))
     if not host.is_macos:
         patch.note += "\n     (the posixmodule hunk is inside #ifdef __APPLE__: no change here)"
@@ -232,7 +242,7 @@ def make_plan(options: Options, host: Host) -> Plan:
                       note=f"{options.prefix}/bin/python3.6 -c 'import <module>' for "
                       "ssl zlib bz2 sqlite3 readline ctypes (with a callback) lzma hashlib "
                       "(naming its backend), and -m pip --version"))
-    return Plan(options, host, tree, tarball, env, steps)
+    return Plan(options, host, tree, tarball, env, steps, patches)
 
 
 def describe(plan: Plan) -> list:

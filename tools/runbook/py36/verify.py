@@ -145,6 +145,5 @@ def hashlib_backend(checks: list) -> str:
         return "hashlib: did not import (see the table)"
     if check.detail.startswith("OpenSSL"):
         return "hashlib uses OpenSSL (_hashlib was built)."
-    return ("hashlib uses Python's builtin hashes: _hashlib was not built (OpenSSL 3 headers, "
-            "known cause `openssl3`); sha256, md5 and the others work, OpenSSL-only algorithms "
-            "do not.")
+    return ("hashlib uses Python's builtin hashes: _hashlib was not built (see the hashlib "
+            "row); sha256, md5 and the others work, OpenSSL-only algorithms do not.")
