@@ -51,7 +51,8 @@ CAUSES: tuple[Cause, ...] = (
         "SDK no longer includes <sys/socket.h> and <sys/uio.h> implicitly. The posixmodule "
         "patch was not applied to this tree.",
         "Check logs/patch.log; re-run without --source DIR (a fresh tree is patched), or apply "
-        "patches/python-3.6-posixmodule-big-sur.patch with `patch -p1 --forward --fuzz=0`.",
+        "python-3.6-posixmodule-big-sur.patch (its path is in `--dry-run`'s plan) with "
+        "`patch -p1 --forward --fuzz=0`.",
     ),
     Cause(
         "platform-triplet",
@@ -77,7 +78,7 @@ CAUSES: tuple[Cause, ...] = (
         "literal, which OpenSSL 3 defines as an expression, so it sees version 0 and skips "
         "_hashlib. _ssl still builds and works with OpenSSL 3; hashlib falls back to Python's "
         "builtin hashes (md5, sha1, sha2, sha3, blake2). This never stops a build by itself.",
-        "Off macOS the build applies patches/python-3.6-openssl3-hashlib.patch, which fixes "
+        "Off macOS the build applies python-3.6-openssl3-hashlib.patch, which fixes "
         "it: check logs/patch.log (a --source tree patched before may lack it). On macOS "
         "OpenSSL 3 headers were found before openssl@1.1's: `brew install openssl@1.1` or "
         "--openssl-prefix.",
@@ -107,7 +108,7 @@ CAUSES: tuple[Cause, ...] = (
         "aligns objects to 8 bytes, compilers assume 16 on 64-bit (gcc 12 stores two pointers "
         "in PyCFuncPtr_new with one aligned movaps), so whether it crashes depends on the heap "
         "layout. Upstream fixed it in 3.7 (bpo-27987), never in 3.6. libffi is not involved.",
-        "Build with the alignment backport (patches/python-3.6-alignment-bpo-27987.patch, "
+        "Build with the alignment backport (python-3.6-alignment-bpo-27987.patch, "
         "applied by default: leave out --no-alignment-patch; a --source tree built before "
         "needs a fresh extract). `CFLAGS=-fno-tree-vectorize` is only a stopgap.",
         near=r"ensurepip|ctypes|pip",

@@ -15,17 +15,18 @@ from pathlib import Path
 
 from runbook.py36.host import FORMULAE, Host
 from runbook.py36.source import expected_sha256
-from runbook.snippets.catalog import repo_root
 
 VERSIONS = ("3.6.13", "3.6.15")
 DEFAULT_VERSION = "3.6.13"
 DEFAULT_STEP_TIMEOUT = 3600.0
 URL = "https://www.python.org/ftp/python/{v}/Python-{v}.tgz"
-PATCH = repo_root() / "patches" / "python-3.6-posixmodule-big-sur.patch"
+# Package data (pyproject: "runbook.py36" = ["patches/*.patch"]): found outside a checkout too.
+PATCHES = Path(__file__).resolve().parent / "patches"
+PATCH = PATCHES / "python-3.6-posixmodule-big-sur.patch"
 # bpo-27987 backported: without it gcc 12's aligned stores crash ctypes, and with it ensurepip.
-ALIGNMENT_PATCH = repo_root() / "patches" / "python-3.6-alignment-bpo-27987.patch"
+ALIGNMENT_PATCH = PATCHES / "python-3.6-alignment-bpo-27987.patch"
 # Lets setup.py read OpenSSL 3's version, so _hashlib is built; not on macOS (openssl@1.1 there).
-HASHLIB_PATCH = repo_root() / "patches" / "python-3.6-openssl3-hashlib.patch"
+HASHLIB_PATCH = PATCHES / "python-3.6-openssl3-hashlib.patch"
 DEPLOYMENT_TARGET = "11.0"
 # Variables that would make the build or its ensurepip pick up the caller's Python or pip setup.
 SCRUB = ("PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV", "__PYVENV_LAUNCHER__", "PYTHONSTARTUP",
