@@ -76,5 +76,23 @@ def build_py36(session: nox.Session) -> None:
     session.run("runbook", "build-py36", *session.posargs, env={"PYTHONUNBUFFERED": "1"})
 
 
+@nox.session(name="build-py36-real", default=False)
+def build_py36_real(session: nox.Session) -> None:
+    """Opt-in: build real 3.6 sources (-- --source TARBALL [--sha256 HEX]) and use the result."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="nox -s build-py36-real --")
+    parser.add_argument("--source", required=True, help="a CPython 3.6 source tarball")
+    parser.add_argument("--sha256", help="its sha256, when its name is not an official one")
+    args, pytest_args = parser.parse_known_args(session.posargs)
+    install(session, "test")
+    env = {"RUNBOOK_PY36_SOURCE": str(Path(args.source).absolute()),
+           "RUNBOOK_REQUIRE_PY36_SOURCE": "1", "PYTHONUNBUFFERED": "1"}
+    if args.sha256:
+        env["RUNBOOK_PY36_SHA256"] = args.sha256
+    session.run("pytest", "-s", "tests/test_build_py36.py", "-k",
+                "test_real_build_works_at_the_point_of_use", *pytest_args, env=env)
+
+
 if os.environ.get("CI"):
     nox.options.error_on_missing_interpreters = True

@@ -1,9 +1,11 @@
-"""`runbook build-py36` without a Mac or the network.
+"""`runbook build-py36` without a Mac or the network, and once on real sources.
 
-Three layers: the plan on a simulated Big Sur (fake `uname`, `sw_vers`, `xcrun`, `brew` first
-on PATH); the posixmodule patch against the real first 30 lines of 3.6.13's posixmodule.c; and
-whole builds of a synthetic source tarball whose configure and Makefile record what they were
-given and install a stand-in python3.6 that can fail the ways real builds fail.
+Four layers: the plan on a simulated Big Sur (fake `uname`, `sw_vers`, `xcrun`, `brew` first
+on PATH); the two patches against the real heads of 3.6.13's posixmodule.c, obmalloc.c and
+objimpl.h; whole builds of a synthetic source tarball whose configure and Makefile record what
+they were given and install a stand-in python3.6 that can fail the ways real builds fail, with
+excerpts of real build logs (tests/py36_fixtures/real/) as the failures; and, opt-in
+(RUNBOOK_PY36_SOURCE, `nox -s build-py36-real`), a real build checked at the point of use.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 import tarfile
 import time
 from pathlib import Path
@@ -25,9 +28,17 @@ from click.testing import CliRunner
 from requirements import need
 from runbook.py36 import causes as py36_causes
 from runbook.py36 import source as py36_source
-from runbook.py36.cli import build_cmd, failed_tests
+from runbook.py36.build import failed_tests
+from runbook.py36.cli import build_cmd
 from runbook.py36.host import FORMULAE, probe
-from runbook.py36.plan import PATCH, Options, describe, make_plan
+from runbook.py36.plan import (
+    ALIGNMENT_PATCH,
+    HASHLIB_PATCH,
+    PATCH,
+    Options,
+    describe,
+    make_plan,
+)
 from runbook.py36.run import run
 from runbook.snippets import catalog
 from runbook.triage import pages as triage
@@ -35,6 +46,10 @@ from runbook.triage import pages as triage
 ROOT = catalog.repo_root()
 FIXTURES = Path(__file__).parent / "py36_fixtures"
 POSIX_HEAD = FIXTURES / "posixmodule-3.6.13-head.c"
+OBMALLOC_HEAD = FIXTURES / "obmalloc-3.6.13-head.c"  # lines 1-664 of Objects/obmalloc.c
+OBJIMPL_HEAD = FIXTURES / "objimpl-3.6.13-head.h"  # lines 1-265 of Include/objimpl.h
+SETUP_HEAD = FIXTURES / "setup-3.6.13-head.py.txt"  # lines 1-905 of setup.py (not linted)
+REAL_LOGS = FIXTURES / "real"
 PAGE = ROOT / "docs" / "software" / "python36-big-sur.md"
 
 
@@ -104,7 +119,9 @@ def test_bigsur_configure_flags_come_from_brew_prefix(bigsur, tmp_path):
     assert plan.step("make").argv == ["make", f"-j{os.cpu_count()}"]
     assert plan.step("test").argv == ["make", "test"] and not plan.step("test").skipped
     assert plan.step("install").argv == ["make", "altinstall"]
-    assert plan.step("patch").argv[:4] == ["patch", "-p1", "--forward", "--fuzz=0"]
+    patch_note = plan.step("patch").note
+    assert f"patch -p1 --forward --fuzz=0 -i {PATCH}" in patch_note
+    assert f"patch -p1 --forward --fuzz=0 -i {ALIGNMENT_PATCH}" in patch_note
     assert plan.step("deps").skipped == "nothing missing"
 
 
@@ -128,6 +145,13 @@ def test_options_change_the_plan(bigsur, tmp_path):
 
     plan = plan_for(tmp_path, openssl_prefix="/opt/openssl-1.1")
     assert plan.step("configure").env["CPPFLAGS"].startswith("-I/opt/openssl-1.1/include ")
+
+    assert HASHLIB_PATCH not in plan_for(tmp_path).patches  # macOS builds use openssl@1.1
+
+    plan = plan_for(tmp_path, alignment_patch=False, test_names=("test_ctypes", "test_gc"))
+    assert str(ALIGNMENT_PATCH) not in plan.step("patch").note
+    assert "--no-alignment-patch" in plan.step("patch").note
+    assert plan.step("test").argv == ["make", "test", "TESTOPTS=test_ctypes test_gc"]
 
 
 def test_missing_formulae_print_the_command_or_install_them(bigsur, tmp_path):
@@ -170,11 +194,16 @@ def test_llvm_profdata_is_checked_before_optimizing(bigsur, tmp_path, monkeypatc
 
 
 def test_dry_run_prints_everything_and_runs_nothing(bigsur, tmp_path):
-    shutil.rmtree(bigsur.opt / "xz")
-    result = CliRunner().invoke(build_cmd, [
-        "--dry-run", "--prefix", str(tmp_path / "prefix"), "--cache", str(tmp_path / "cache")])
+    args = ["--dry-run", "--prefix", str(tmp_path / "prefix"), "--cache", str(tmp_path / "cache")]
+    result = CliRunner().invoke(build_cmd, args)
     assert result.exit_code == 0, result.output
+    assert "Preflight failed" not in result.output
+    shutil.rmtree(bigsur.opt / "xz")
+    result = CliRunner().invoke(build_cmd, args)
+    # a failed preflight is an exit status a script can test, after the whole plan
+    assert result.exit_code == 2, result.output
     out = result.output
+    assert out.rstrip().endswith("Preflight failed: fix the items marked FAIL (or see --help).")
     assert "FAIL formulae: missing: xz" in out and "fix: brew install xz" in out
     assert f"CPPFLAGS='-I{bigsur.opt}/openssl@1.1/include" in out
     assert "MACOSX_DEPLOYMENT_TARGET=11.0" in out and "CC=/usr/bin/clang" in out
@@ -193,9 +222,10 @@ def test_linux_plan_with_any_platform(tmp_path):
     assert env["CPPFLAGS"] == "-I/opt/ssl11/include"
     assert env["LDFLAGS"] == "-L/opt/ssl11/lib -Wl,-rpath,/opt/ssl11/lib"
     assert plan_for(tmp_path).host.checks[0].fatal  # without --any-platform
+    assert plan.patches == [PATCH, ALIGNMENT_PATCH, HASHLIB_PATCH]
 
 
-# --- the patch ------------------------------------------------------------------------------
+# --- the patches ----------------------------------------------------------------------------
 
 CONTEXT_13_30 = """\
 #ifdef __APPLE__
@@ -237,12 +267,84 @@ index 776a3d2..3b91180 100644
 """
 
 
+HEADS = {"Modules/posixmodule.c": POSIX_HEAD, "Objects/obmalloc.c": OBMALLOC_HEAD,
+         "Include/objimpl.h": OBJIMPL_HEAD, "setup.py": SETUP_HEAD}
+
+
 @pytest.fixture
 def posix_tree(tmp_path, build_tools):
     tree = tmp_path / "Python-3.6.13"
-    (tree / "Modules").mkdir(parents=True)
-    shutil.copy(POSIX_HEAD, tree / "Modules" / "posixmodule.c")
+    for name, head in HEADS.items():
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(head, tree / name)
     return tree
+
+
+def test_alignment_heads_are_the_real_lines():
+    obmalloc = OBMALLOC_HEAD.read_text().splitlines()
+    assert len(obmalloc) == 664 and obmalloc[0] == '#include "Python.h"'
+    assert obmalloc[652:654] == ["#define ALIGNMENT               8               /* must be 2^N */",
+                                 "#define ALIGNMENT_SHIFT         3"]
+    objimpl = OBJIMPL_HEAD.read_text().splitlines()
+    assert len(objimpl) == 265 and objimpl[257] == "    double dummy;  /* force worst-case alignment */"
+
+
+def test_alignment_patch_applies_at_offset_0_fuzz_0_and_once(posix_tree):
+    messages = []
+    assert py36_source.apply_patch(posix_tree, ALIGNMENT_PATCH, messages.append) == "applied"
+    said = "\n".join(messages)
+    assert "offset" not in said.lower() and "fuzz" not in said.lower(), said
+    obmalloc = (posix_tree / "Objects" / "obmalloc.c").read_text()
+    assert re.search(r"#if SIZEOF_VOID_P > 4\n(?:[/ ].*\n)*#define ALIGNMENT +16 .*\n"
+                     r"#define ALIGNMENT_SHIFT +4\n#else\n#define ALIGNMENT +8 .*\n"
+                     r"#define ALIGNMENT_SHIFT +3\n#endif\n", obmalloc), obmalloc[-2000:]
+    objimpl = (posix_tree / "Include" / "objimpl.h").read_text()
+    assert "    long double dummy;" in objimpl and "    double dummy;" not in objimpl
+    assert (posix_tree / "Modules" / "posixmodule.c").read_text() == POSIX_HEAD.read_text()
+    assert py36_source.apply_patch(posix_tree, ALIGNMENT_PATCH, messages.append) == (
+        "already applied")
+    assert not list(posix_tree.rglob("*.rej")) and not list(posix_tree.rglob("*.orig"))
+
+
+def hashlib_version_seen(setup_py: Path, opensslv_h: str) -> int:
+    """Run the OpenSSL version detection of a (patched or not) setup.py on a header text."""
+    source = setup_py.read_text().splitlines()
+    start = next(i for i, line in enumerate(source) if "openssl_ver = 0" in line)
+    end = next(i for i, line in enumerate(source) if "#print('openssl_ver" in line)
+    body = "\n".join(line[8:] for line in source[start:end])
+    namespace = {"re": re, "os": os, "find_file": lambda *a: ["inc"], "inc_dirs": [],
+                 "search_for_ssl_incs_in": [], "host_platform": "linux", "open": lambda *a:
+                 io.StringIO(opensslv_h)}
+    exec(body, namespace)
+    return namespace["openssl_ver"]
+
+
+OPENSSLV_3 = """# define OPENSSL_VERSION_MAJOR  3
+# define OPENSSL_VERSION_MINOR  0
+# define OPENSSL_VERSION_NUMBER          \\
+    ( (OPENSSL_VERSION_MAJOR<<28)        \\
+      |(OPENSSL_VERSION_MINOR<<20)       \\
+      |(OPENSSL_VERSION_PATCH<<4)        \\
+      |_OPENSSL_VERSION_PRE_RELEASE )
+"""
+OPENSSLV_11 = "# define OPENSSL_VERSION_NUMBER  0x101010ffL\n"
+
+
+def test_hashlib_patch_lets_setup_py_see_openssl_3(posix_tree):
+    setup_py = posix_tree / "setup.py"
+    assert hashlib_version_seen(setup_py, OPENSSLV_3) == 0  # 3.6 as released: "too old"
+    assert py36_source.apply_patch(posix_tree, HASHLIB_PATCH, lambda m: None) == "applied"
+    assert hashlib_version_seen(setup_py, OPENSSLV_3) == 0x30000000
+    assert hashlib_version_seen(setup_py, OPENSSLV_11) == 0x101010FF  # 1.1 unchanged
+
+
+def test_alignment_patch_refuses_a_tree_without_its_files(tmp_path, build_tools):
+    tree = tmp_path / "Python-3.9"
+    (tree / "Objects").mkdir(parents=True)
+    shutil.copy(OBMALLOC_HEAD, tree / "Objects" / "obmalloc.c")
+    with pytest.raises(py36_source.SourceError, match=r"Include/objimpl\.h does not exist"):
+        py36_source.apply_patch(tree, ALIGNMENT_PATCH, lambda m: None)
+    assert (tree / "Objects" / "obmalloc.c").read_text() == OBMALLOC_HEAD.read_text()
 
 
 def test_fixture_holds_lines_13_to_30_of_posixmodule():
@@ -267,9 +369,11 @@ def test_patch_applies_at_offset_0_fuzz_0_and_once(posix_tree):
     assert not list(posix_tree.rglob("*.rej")) and not list(posix_tree.rglob("*.orig"))
 
 
-def test_git_apply_accepts_the_patch(posix_tree):
+@pytest.mark.parametrize("patch_file", [PATCH, ALIGNMENT_PATCH, HASHLIB_PATCH],
+                         ids=lambda p: p.stem)
+def test_git_apply_accepts_the_patch(posix_tree, patch_file):
     need("build-tools", shutil.which("git") is not None, "needs git (apt-get install git)")
-    done = subprocess.run(["git", "apply", "--check", "-v", str(PATCH)], cwd=posix_tree,
+    done = subprocess.run(["git", "apply", "--check", "-v", str(patch_file)], cwd=posix_tree,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
@@ -311,10 +415,11 @@ include prefix.mk
 all:
 \t@echo "gcc -c Modules/posixmodule.c"
 \t@echo "make flags: $(MAKEFLAGS)" > make.flags
-\t@if [ -n "$$FAKE_MAKE_LOG" ]; then echo "$$FAKE_MAKE_LOG"; fi
+\t@if [ -n "$$FAKE_MAKE_LOG" ]; then printf '%s\\n' "$$FAKE_MAKE_LOG"; fi
 \t@if [ "$$FAKE_HANG" = make ]; then sleep 60; fi
 \t@test -z "$$FAKE_MAKE_FAIL"
 test:
+\t@echo "regrtest given: $(TESTOPTS)"
 \t@echo "0:00:01 load avg: 0.52 [101/405] test_faulthandler"
 \t@if [ "$$FAKE_HANG" = test ]; then sleep 60; fi
 \t@if [ -n "$$FAKE_TEST_FAIL" ]; then printf '%s\\n' "== Tests result: FAILURE ==" "" \\
@@ -322,7 +427,7 @@ test:
 \t  "Total duration: 12 min"; exit 2; fi
 \t@echo "== Tests result: SUCCESS =="
 altinstall:
-\t@if [ -n "$$FAKE_INSTALL_LOG" ]; then echo "$$FAKE_INSTALL_LOG"; exit 1; fi
+\t@if [ -n "$$FAKE_INSTALL_LOG" ]; then printf '%s\\n' "$$FAKE_INSTALL_LOG"; exit 1; fi
 \tmkdir -p $(PREFIX)/bin
 \tcp python3.6.stand-in $(PREFIX)/bin/python3.6
 \tchmod +x $(PREFIX)/bin/python3.6
@@ -332,13 +437,17 @@ STAND_IN = r"""#!/bin/bash
 # a stand-in python3.6: answers the verification step's questions
 code="$2"
 for m in $FAKE_MISSING; do
-  if [[ "$code" == "import $m"* ]]; then
+  if [[ "$code" == "import $m"* || "$1 $2" == "-m $m" ]]; then
     echo "ModuleNotFoundError: No module named '_$m'" >&2; exit 1; fi
 done
 case "$code" in
   *sys.version_info*) echo "3.6.13";;
   "import ssl"*) echo "${FAKE_SSL_VERSION:-OpenSSL 1.1.1k  25 Mar 2021}";;
-  "import ctypes") if [ -n "$FAKE_SEGV" ]; then ulimit -c 0; kill -SEGV $$; fi; echo imported;;
+  "import ctypes"*) if [ -n "$FAKE_SEGV" ]; then ulimit -c 0; kill -SEGV $$; fi
+    [[ "$code" == *qsort* ]] && echo "callback through libc qsort: ok";;
+  "import hashlib"*) if [ -n "$FAKE_NO_HASHLIB" ]; then echo "builtin hashes (no _hashlib): sha256 e3b0c442"
+    else echo "OpenSSL (_hashlib): sha256 e3b0c442"; fi;;
+  pip) echo "pip 18.1 from /prefix/lib/python3.6/site-packages/pip (python 3.6)";;
   *) echo imported;;
 esac
 """
@@ -346,8 +455,8 @@ esac
 
 def synthetic_tarball(path: Path, top: str = "Python-3.6.13") -> Path:
     files = {"configure": (CONFIGURE, 0o755), "Makefile": (MAKEFILE, 0o644),
-             "python3.6.stand-in": (STAND_IN, 0o755),
-             "Modules/posixmodule.c": (POSIX_HEAD.read_text(), 0o644)}
+             "python3.6.stand-in": (STAND_IN, 0o755)}
+    files.update({name: (head.read_text(), 0o644) for name, head in HEADS.items()})
     path.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(path, "w:gz") as archive:
         for name, (text, mode) in files.items():
@@ -361,7 +470,8 @@ def synthetic_tarball(path: Path, top: str = "Python-3.6.13") -> Path:
 @pytest.fixture
 def synthetic(tmp_path, monkeypatch):
     for var in ("FAKE_HANG", "FAKE_TEST_FAIL", "FAKE_SEGV", "FAKE_MISSING", "FAKE_MAKE_LOG",
-                "FAKE_MAKE_FAIL", "FAKE_CONFIGURE_FAIL", "FAKE_INSTALL_LOG", "FAKE_SSL_VERSION"):
+                "FAKE_MAKE_FAIL", "FAKE_CONFIGURE_FAIL", "FAKE_INSTALL_LOG", "FAKE_SSL_VERSION",
+                "FAKE_NO_HASHLIB"):
         monkeypatch.delenv(var, raising=False)
     # The synthetic configure and Makefile compile nothing; the preflight only asks for a compiler.
     stand_ins = tmp_path / "stand-ins"
@@ -409,6 +519,12 @@ def test_synthetic_build_runs_every_step(synthetic):
     assert args[:2] == [f"--prefix={synthetic.tmp / 'prefix'}", "--with-ensurepip"]
     assert "-j2" in (tree / "make.flags").read_text() or "j2" in (tree / "make.flags").read_text()
     assert "#include <copyfile.h>" in (tree / "Modules" / "posixmodule.c").read_text()
+    assert "long double dummy;" in (tree / "Include" / "objimpl.h").read_text()
+    assert "openssl_major_re" in (tree / "setup.py").read_text()  # not macOS: the hashlib fix
+    assert "python-3.6-alignment-bpo-27987.patch: applied" in result.output
+    assert re.search(r"ctypes\s+ok\s+callback through libc qsort: ok", result.output)
+    assert re.search(r"pip\s+ok\s+pip 18\.1", result.output)
+    assert "hashlib uses OpenSSL (_hashlib was built)." in result.output
     for step in ("fetch", "extract", "patch", "configure", "make", "test", "install", "verify"):
         assert (synthetic.logs / f"{step}.log").exists(), step
     assert "test_faulthandler" in (synthetic.logs / "test.log").read_text()
@@ -422,7 +538,37 @@ def test_synthetic_build_runs_every_step(synthetic):
         "--cache", str(synthetic.tmp / "cache"), "--any-platform", "--no-optimizations",
         "--skip-tests"])
     assert again.exit_code == 0, again.output
-    assert "already applied" in again.output
+    assert "python-3.6-posixmodule-big-sur.patch: already applied" in again.output
+    assert "python-3.6-alignment-bpo-27987.patch: already applied" in again.output
+    assert "python-3.6-openssl3-hashlib.patch: already applied" in again.output
+
+
+@needs_posix
+def test_no_alignment_patch_leaves_the_tree_and_warns(synthetic):
+    result = synthetic("--skip-tests", "--no-alignment-patch")
+    assert result.exit_code == 0, result.output
+    assert (synthetic.tree / "Include" / "objimpl.h").read_text() == OBJIMPL_HEAD.read_text()
+    assert (synthetic.tree / "Objects" / "obmalloc.c").read_text() == OBMALLOC_HEAD.read_text()
+    assert "alignment-bpo-27987" not in result.output.split("[5/9]")[0]
+    assert ("warning: built without the alignment backport (--no-alignment-patch)"
+            in result.output)
+
+
+@needs_posix
+def test_the_user_is_told_the_hashlib_backend(synthetic):
+    result = synthetic("--skip-tests", env={"FAKE_NO_HASHLIB": "1"})
+    assert result.exit_code == 0, result.output
+    assert re.search(r"hashlib\s+warning\s+builtin hashes \(no _hashlib\)", result.output)
+    assert "hashlib uses Python's builtin hashes: _hashlib was not built" in result.output
+    assert "warning: hashlib: builtin hashes" in result.output
+
+
+@needs_posix
+def test_only_the_named_tests_run(synthetic):
+    result = synthetic("--test", "test_ctypes", "--test", "test_gc")
+    assert result.exit_code == 0, result.output
+    assert "regrtest given: test_ctypes test_gc\n" in (synthetic.logs / "test.log").read_text()
+    assert "test: run test_ctypes test_gc" in result.output
 
 
 @needs_posix
@@ -498,7 +644,7 @@ def test_a_segfaulting_module_is_a_warning_with_its_cause(synthetic):
     result = synthetic("--skip-tests", env={"FAKE_SEGV": "1"})
     assert result.exit_code == 0, result.output
     assert re.search(r"ctypes\s+warning\s+killed by SIGSEGV", result.output)
-    assert "Known cause (ctypes-libffi)" in result.output
+    assert "Known cause (alignment): ctypes: warning: killed by SIGSEGV" in result.output
     assert "warning: ctypes: killed by SIGSEGV" in result.output
 
 
@@ -548,7 +694,6 @@ SAMPLES = {
     "platform-triplet": ("configure", "internal configure error for the platform triplet, "
                          "please file a bug report"),
     "arm64": ("configure", "Unexpected output of 'arch' on OSX"),
-    "openssl3": ("make", "warning: openssl 0x00000000 is too old for _hashlib"),
     "zlib-sysroot": ("install", "zipimport.ZipImportError: can't decompress data; "
                      "zlib not available"),
 }
@@ -573,7 +718,8 @@ def test_every_cause_matches_its_lines_and_only_those():
     lines = {name: line for name, (_, line) in SAMPLES.items()}
     lines["sendfile-struct"] = ("./Modules/posixmodule.c:8402:24: error: variable has incomplete "
                                 "type 'struct sf_hdtr'")
-    lines["ctypes-libffi"] = "import ctypes: killed by SIGSEGV"
+    lines["alignment"] = "ctypes: warning: killed by SIGSEGV"
+    lines["openssl3"] = "warning: openssl 0x00000000 is too old for _hashlib"
     lines["openssl11-gone"] = ("Error: openssl@1.1 has been disabled because it is not "
                                "supported upstream! It was disabled on 2024-10-24.")
     for name, line in lines.items():
@@ -626,7 +772,130 @@ def test_the_page_documents_every_option_and_cause():
     for cause in py36_causes.CAUSES:
         assert f"`{cause.name}`" in text, cause.name
     patterns = [re.compile(p) for p in front["errors"]]
-    for _, line in SAMPLES.values():
+    for line in [line for _, line in SAMPLES.values()] + [
+            "warning: openssl 0x00000000 is too old for _hashlib",
+            "warning: ctypes: killed by SIGSEGV", "pip: error: killed by SIGSEGV"]:
         assert any(p.search(line) for p in patterns), line
     assert '--8<-- "snippets/sh/software/build-python36.sh"' in text
     assert not re.search(r"^\s*```(sh|bash|console|shell)\s*\n(?!\s*--8<--)", text, re.M)
+
+
+# --- opt-in: a real build, checked where it is used ------------------------------------------
+
+POINT_OF_USE = """import ssl, hashlib, ctypes, zlib, bz2, lzma, sqlite3, readline
+libc = ctypes.CDLL(None)
+CMP = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int))
+values = (ctypes.c_int * 6)(6, 5, 1, 4, 2, 3)
+libc.qsort(values, len(values), ctypes.sizeof(ctypes.c_int), CMP(lambda a, b: a[0] - b[0]))
+assert list(values) == [1, 2, 3, 4, 5, 6], list(values)
+print(ssl.OPENSSL_VERSION)
+"""
+REAL_TESTS = ("test_ctypes", "test_ssl", "test_hashlib", "test_gc")
+
+
+def test_real_build_works_at_the_point_of_use(tmp_path):
+    """Builds real 3.6 sources (RUNBOOK_PY36_SOURCE, a tarball; RUNBOOK_PY36_SHA256 when its
+    name is not an official one) as a user would, then uses the installed python3.6.
+    Minutes of CPU: run it with `nox -s build-py36-real -- --source PATH`."""
+    source = os.environ.get("RUNBOOK_PY36_SOURCE", "")
+    need("py36-source", bool(source) and Path(source).exists(),
+         "set RUNBOOK_PY36_SOURCE to a CPython 3.6 source tarball (nox -s build-py36-real)")
+    argv = [sys.executable, "-m", "runbook", "build-py36",
+            "--any-platform", "--no-optimizations", "--source", source,
+            "--cache", str(tmp_path / "cache"), "--prefix", str(tmp_path / "prefix"),
+            *[arg for name in REAL_TESTS for arg in ("--test", name)]]
+    if os.environ.get("RUNBOOK_PY36_SHA256"):
+        argv += ["--sha256", os.environ["RUNBOOK_PY36_SHA256"]]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tools")}
+    done = subprocess.run(argv, env=env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, cwd=tmp_path)
+    print(done.stdout[-6000:])  # the step times, shown with -s or on failure
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert re.search(r"Step times\n(  \w+ +[\d.]+s  ok .*\n)+", done.stdout)
+    test_log = (tmp_path / "cache" / "logs" / "test.log").read_text()
+    for name in REAL_TESTS:
+        assert name in test_log
+    assert "crashed" not in test_log
+
+    python = tmp_path / "prefix" / "bin" / "python3.6"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    used = subprocess.run([str(python), "-c", POINT_OF_USE], capture_output=True, text=True,
+                          env=clean, cwd=tmp_path)
+    assert used.returncode == 0, used.stderr
+    assert used.stdout.startswith("OpenSSL ")
+    pip = subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True, text=True,
+                         env=clean, cwd=tmp_path)
+    assert pip.returncode == 0 and re.match(r"pip \d+", pip.stdout), pip.stderr
+    assert re.search(r"hashlib uses (OpenSSL|Python's builtin hashes)", done.stdout)
+
+
+# --- causes named from real logs (tests/py36_fixtures/real/README.md) ------------------------
+
+def real_log(name: str) -> str:
+    return (REAL_LOGS / name).read_text()
+
+
+def test_real_ensurepip_segfault_is_the_alignment_cause_not_openssl():
+    text = real_log("install-ensurepip-segfault.log")
+    assert [c.name for c in py36_causes.reasons(text)] == ["alignment"]
+    explained = py36_causes.explain(text)
+    assert explained[0] == "Known cause (alignment): Segmentation fault"
+    assert ("Also in this log, a warning (openssl3): warning: openssl 0x00000000 is too old "
+            "for _hashlib") in explained
+    assert not any(line.startswith("Known cause (openssl3)") for line in explained)
+
+
+def test_a_segfault_away_from_ensurepip_and_ctypes_is_not_the_alignment_cause():
+    text = real_log("install-ensurepip-segfault.log").replace("ensurepip", "compileall")
+    assert py36_causes.reasons(text) == []
+
+
+def test_real_pip_crash_in_verification_is_the_alignment_cause():
+    text = real_log("verify-pip-segfault.log")
+    assert [c.name for c in py36_causes.reasons(text)] == ["alignment"]
+    assert py36_causes.explain(text)[0] == "Known cause (alignment): pip: error: killed by SIGSEGV"
+
+
+def test_real_openssl3_line_in_a_good_build_is_only_a_warning():
+    text = real_log("make-openssl3.log")
+    assert py36_causes.reasons(text) == []
+    assert py36_causes.explain(text)[0].startswith("Also in this log, a warning (openssl3)")
+
+
+def test_real_regrtest_summary_lists_test_ssl():
+    assert failed_tests(real_log("test-ssl-openssl3.log")) == ["test_ssl"]
+
+
+@needs_posix
+def test_install_failing_with_the_real_log_names_alignment(synthetic):
+    result = synthetic("--skip-tests", env={
+        "FAKE_INSTALL_LOG": real_log("install-ensurepip-segfault.log")})
+    assert result.exit_code == 1
+    out = result.output
+    assert re.search(r"FAILED at install: .*make altinstall: exit status [12]\n", out)
+    assert "  | Segmentation fault" in out  # the log's own last lines are shown
+    assert out.index("Known cause (alignment): Segmentation fault") < out.index(
+        "Also in this log, a warning (openssl3)")
+    assert "Known cause (openssl3)" not in out and "No known cause matched" not in out
+
+
+@needs_posix
+def test_a_failure_with_only_the_openssl_warning_is_not_explained_by_it(synthetic):
+    result = synthetic("--skip-tests", env={
+        "FAKE_MAKE_LOG": real_log("make-openssl3.log"), "FAKE_MAKE_FAIL": "1"})
+    assert result.exit_code == 1
+    assert "No known cause matched" in result.output
+    assert "Also in this log, a warning (openssl3)" in result.output
+    assert "Known cause (openssl3)" not in result.output
+
+
+def test_the_patches_ship_as_package_data():
+    """An installed `runbook build-py36` (pipx, uv tool) has no checkout to read patches from."""
+    package = Path(py36_source.__file__).parent
+    table = (ROOT / "pyproject.toml").read_text().split("[tool.setuptools.package-data]")[1]
+    line = re.search(r'^"runbook\.py36" = \[(.*)\]$', table, re.M)  # tomllib needs 3.11
+    assert line, "pyproject.toml: no package-data for runbook.py36"
+    globs = re.findall(r'"([^"]+)"', line.group(1))
+    shipped = {p for pattern in globs for p in package.glob(pattern)}
+    for patch in (PATCH, ALIGNMENT_PATCH, HASHLIB_PATCH):
+        assert patch in shipped, patch

@@ -19,6 +19,8 @@ class Cause:
     fix: str
     tail_only: bool = False  # look only at the last lines (what was running when it stopped)
     needs_timeout: bool = False  # only when the step was stopped by --step-timeout
+    near: str = ""  # the line counts only when this is on it or on one of the NEAR lines before
+    warning: bool = False  # true of the build but never why a step stopped: shown beside
 
     def search(self, text: str, timed_out: bool = False) -> str | None:
         """The first log line that shows this cause, or None."""
@@ -28,13 +30,18 @@ class Cause:
         if self.tail_only:
             lines = lines[-TAIL:]
         regex = re.compile(self.pattern)
-        for line in lines:
-            if regex.search(line):
+        context = re.compile(self.near) if self.near else None
+        for index, line in enumerate(lines):
+            if not regex.search(line):
+                continue
+            if context is None or any(context.search(before)
+                                      for before in lines[max(0, index - NEAR):index + 1]):
                 return line.strip()
         return None
 
 
 TAIL = 25
+NEAR = 15  # lines before a crash that show what was running
 
 CAUSES: tuple[Cause, ...] = (
     Cause(
@@ -44,7 +51,8 @@ CAUSES: tuple[Cause, ...] = (
         "SDK no longer includes <sys/socket.h> and <sys/uio.h> implicitly. The posixmodule "
         "patch was not applied to this tree.",
         "Check logs/patch.log; re-run without --source DIR (a fresh tree is patched), or apply "
-        "patches/python-3.6-posixmodule-big-sur.patch with `patch -p1 --forward --fuzz=0`.",
+        "python-3.6-posixmodule-big-sur.patch (its path is in `--dry-run`'s plan) with "
+        "`patch -p1 --forward --fuzz=0`.",
     ),
     Cause(
         "platform-triplet",
@@ -66,10 +74,15 @@ CAUSES: tuple[Cause, ...] = (
     Cause(
         "openssl3",
         r"openssl 0x0+ is too old for _hashlib",
-        "setup.py read OpenSSL 3 headers: 3.6 finds the version only as a hex literal, which "
-        "OpenSSL 3 no longer has, so it sees version 0 and skips _hashlib (and _ssl needs 1.1).",
-        "Use OpenSSL 1.1: `brew install openssl@1.1` (the script puts its prefix first in "
-        "CPPFLAGS), or point --openssl-prefix at an OpenSSL 1.1 install.",
+        "setup.py read OpenSSL 3 headers: 3.6 reads OPENSSL_VERSION_NUMBER only as a hex "
+        "literal, which OpenSSL 3 defines as an expression, so it sees version 0 and skips "
+        "_hashlib. _ssl still builds and works with OpenSSL 3; hashlib falls back to Python's "
+        "builtin hashes (md5, sha1, sha2, sha3, blake2). This never stops a build by itself.",
+        "Off macOS the build applies python-3.6-openssl3-hashlib.patch, which fixes "
+        "it: check logs/patch.log (a --source tree patched before may lack it). On macOS "
+        "OpenSSL 3 headers were found before openssl@1.1's: `brew install openssl@1.1` or "
+        "--openssl-prefix.",
+        warning=True,
     ),
     Cause(
         "openssl11-gone",
@@ -89,12 +102,16 @@ CAUSES: tuple[Cause, ...] = (
         "otherwise) and that `brew --prefix zlib` exists; the script adds both. Re-run.",
     ),
     Cause(
-        "ctypes-libffi",
-        r"import ctypes: killed by SIGSEGV|test_ctypes.*(crashed|Segmentation fault)",
-        "ctypes crashes on import: on Linux 3.6 always links the system libffi, and libffi "
-        "3.4's closures are not compatible with 3.6's ctypes.",
-        "Leave it (ID3C does not need ctypes), or build libffi 3.3 into a prefix and add its "
-        "include and lib folders to CPPFLAGS and LDFLAGS.",
+        "alignment",
+        r"Segmentation fault|Error 139\b|killed by SIGSEGV|crashed \(Exit code -11\)",
+        "A segfault while running ensurepip (pip imports ctypes) or using ctypes: CPython 3.6 "
+        "aligns objects to 8 bytes, compilers assume 16 on 64-bit (gcc 12 stores two pointers "
+        "in PyCFuncPtr_new with one aligned movaps), so whether it crashes depends on the heap "
+        "layout. Upstream fixed it in 3.7 (bpo-27987), never in 3.6. libffi is not involved.",
+        "Build with the alignment backport (python-3.6-alignment-bpo-27987.patch, "
+        "applied by default: leave out --no-alignment-patch; a --source tree built before "
+        "needs a fresh extract). `CFLAGS=-fno-tree-vectorize` is only a stopgap.",
+        near=r"ensurepip|ctypes|pip",
     ),
     Cause(
         "faulthandler-stall",
@@ -110,16 +127,22 @@ CAUSES: tuple[Cause, ...] = (
 
 # What usually breaks one module at a time, shown beside a failed import in the summary.
 MODULE_HINTS = {
-    "ssl": "OpenSSL 1.1 headers not found: `brew install openssl@1.1` (CPPFLAGS needs its "
-    "include folder), or OpenSSL 3 headers were used instead; see --openssl-prefix",
+    "ssl": "OpenSSL headers not found: `brew install openssl@1.1` (CPPFLAGS needs its "
+    "include folder), `apt-get install libssl-dev` on Debian/Ubuntu, or --openssl-prefix",
     "zlib": "zlib.h not found: no SDK sysroot (`xcrun --show-sdk-path`) or `brew install zlib`",
-    "bz2": "bzip2 headers not found: `brew install bzip2`",
-    "sqlite3": "sqlite headers not found: `brew install sqlite`",
-    "readline": "readline headers not found: `brew install readline` (and ncurses)",
-    "ctypes": "libffi: on Linux the system libffi 3.4 breaks 3.6's ctypes (build libffi 3.3)",
-    "lzma": "xz (liblzma) headers not found: `brew install xz` (missing from the guide's list)",
-    "hashlib": "_hashlib not built: OpenSSL 3 headers (setup.py prints 'openssl 0x00000000 "
-    "is too old for _hashlib'); use openssl@1.1",
+    "bz2": "bzip2 headers not found: `brew install bzip2` (Debian/Ubuntu: libbz2-dev)",
+    "sqlite3": "sqlite headers not found: `brew install sqlite` (Debian/Ubuntu: libsqlite3-dev)",
+    "readline": "readline headers not found: `brew install readline` (and ncurses; "
+    "Debian/Ubuntu: libreadline-dev)",
+    "ctypes": "_ctypes not built: libffi headers missing (Debian/Ubuntu: libffi-dev)",
+    "lzma": "xz (liblzma) headers not found: `brew install xz` (missing from the guide's list; "
+    "Debian/Ubuntu: liblzma-dev)",
+    "hashlib": "builtin hashes only: _hashlib was not built; with OpenSSL 3 headers and "
+    "without the openssl3-hashlib patch, setup.py cannot read the version (known cause "
+    "`openssl3`)",
+    "pip": "ensurepip did not install pip: see logs/install.log",
+    "SIGSEGV": "3.6's 8-byte object alignment (known cause `alignment`): build with the "
+    "bpo-27987 backport (the default; not --no-alignment-patch)",
 }
 
 
@@ -134,9 +157,22 @@ def match(text: str, timed_out: bool = False) -> list[tuple[Cause, str]]:
 
 
 def explain(text: str, timed_out: bool = False) -> list[str]:
-    """Human-readable lines for each known cause in the log (empty when none matches)."""
+    """Readable lines: first why the step stopped, then the warnings the same log shows.
+
+    A warning (such as OpenSSL 3's skipped _hashlib) is never given as the reason: a log can
+    hold it beside the real failure, as `make altinstall` does when ensurepip crashes.
+    """
     out = []
-    for cause, line in match(text, timed_out):
+    found = match(text, timed_out)
+    for cause, line in [f for f in found if not f[0].warning]:
         out += [f"Known cause ({cause.name}): {line}", f"  What it means: {cause.meaning}",
                 f"  Fix: {cause.fix}"]
+    for cause, line in [f for f in found if f[0].warning]:
+        out += [f"Also in this log, a warning ({cause.name}): {line}",
+                f"  What it means: {cause.meaning}", f"  If you need it: {cause.fix}"]
     return out
+
+
+def reasons(text: str, timed_out: bool = False) -> list[Cause]:
+    """The causes that explain why a step stopped (warnings left out)."""
+    return [cause for cause, _ in match(text, timed_out) if not cause.warning]

@@ -83,7 +83,7 @@ def probe(any_platform: bool = False, optimizations: bool = True, install_deps: 
         checks.append(Check(
             "platform", any_platform,
             f"{host.system} {host.machine}: not macOS; {relaxed or 'this build targets Big Sur'}"
-            + ("; the patch changes nothing here (its lines are inside #ifdef __APPLE__)"
+            + ("; the posixmodule patch changes nothing here (#ifdef __APPLE__)"
                if any_platform else ""),
             "" if any_platform else "add --any-platform to build here anyway",
             fatal=not any_platform))

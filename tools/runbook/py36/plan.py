@@ -15,13 +15,18 @@ from pathlib import Path
 
 from runbook.py36.host import FORMULAE, Host
 from runbook.py36.source import expected_sha256
-from runbook.snippets.catalog import repo_root
 
 VERSIONS = ("3.6.13", "3.6.15")
 DEFAULT_VERSION = "3.6.13"
 DEFAULT_STEP_TIMEOUT = 3600.0
 URL = "https://www.python.org/ftp/python/{v}/Python-{v}.tgz"
-PATCH = repo_root() / "patches" / "python-3.6-posixmodule-big-sur.patch"
+# Package data (pyproject: "runbook.py36" = ["patches/*.patch"]): found outside a checkout too.
+PATCHES = Path(__file__).resolve().parent / "patches"
+PATCH = PATCHES / "python-3.6-posixmodule-big-sur.patch"
+# bpo-27987 backported: without it gcc 12's aligned stores crash ctypes, and with it ensurepip.
+ALIGNMENT_PATCH = PATCHES / "python-3.6-alignment-bpo-27987.patch"
+# Lets setup.py read OpenSSL 3's version, so _hashlib is built; not on macOS (openssl@1.1 there).
+HASHLIB_PATCH = PATCHES / "python-3.6-openssl3-hashlib.patch"
 DEPLOYMENT_TARGET = "11.0"
 # Variables that would make the build or its ensurepip pick up the caller's Python or pip setup.
 SCRUB = ("PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV", "__PYVENV_LAUNCHER__", "PYTHONSTARTUP",
@@ -57,6 +62,8 @@ class Options:
     openssl_prefix: str | None = None
     allow_missing: tuple = ()
     dry_run: bool = False
+    alignment_patch: bool = True
+    test_names: tuple = ()  # only these regrtest tests (e.g. test_ctypes); empty: the whole suite
 
     @property
     def tarball_name(self) -> str:
@@ -98,6 +105,7 @@ class Plan:
     tarball: Path | None
     env: dict
     steps: list
+    patches: list = field(default_factory=list)  # applied in order, each with fuzz 0
 
     @property
     def python(self) -> Path:
@@ -143,6 +151,17 @@ def build_env(options: Options, host: Host) -> dict:
     if ldflags:
         env["LDFLAGS"] = " ".join(ldflags)
     return env
+
+
+def patches_for(options: Options, host: Host) -> list:
+    """posixmodule (a no-op off macOS), the alignment backport (every platform, unless
+    --no-alignment-patch), and off macOS the OpenSSL 3 _hashlib fix (a no-op on OpenSSL 1.1)."""
+    chosen = [PATCH]
+    if options.alignment_patch:
+        chosen.append(ALIGNMENT_PATCH)
+    if not host.is_macos:
+        chosen.append(HASHLIB_PATCH)
+    return chosen
 
 
 def configure_args(options: Options) -> list:
@@ -194,14 +213,25 @@ def make_plan(options: Options, host: Host) -> Plan:
         extract.skipped = "--source is a folder"
     steps.append(extract)
 
-    steps.append(Step("patch", "apply the posixmodule patch (skipped when already applied)",
-                      argv=["patch", "-p1", "--forward", "--fuzz=0", "-i", str(PATCH)], cwd=tree,
-                      note="" if host.is_macos else "changes nothing here: the lines are inside "
-                      "#ifdef __APPLE__"))
+    patches = patches_for(options, host)
+    patch_cmds = ["$ " + " ".join(["patch", "-p1", "--forward", "--fuzz=0", "-i", str(p)])
+                  for p in patches]
+    patch = Step("patch", f"apply {len(patches)} patches (each skipped when already applied)",
+                 cwd=tree,
+                 note="\n     ".join(patch_cmds))
+    if not host.is_macos:
+        patch.note += "\n     (the posixmodule hunk is inside #ifdef __APPLE__: no change here)"
+    if not options.alignment_patch:
+        patch.note += "\n     without the alignment backport (--no-alignment-patch)"
+    steps.append(patch)
     steps.append(Step("configure", "configure", argv=configure_args(options), env=env, cwd=tree))
     steps.append(Step("make", f"compile with {jobs} jobs", argv=["make", f"-j{jobs}"], env=env,
                       cwd=tree))
-    test = Step("test", "run the test suite", argv=["make", "test"], env=env, cwd=tree,
+    test_argv = ["make", "test"]
+    if options.test_names:
+        test_argv.append("TESTOPTS=" + " ".join(options.test_names))
+    test = Step("test", "run the test suite" if not options.test_names else
+                "run " + " ".join(options.test_names), argv=test_argv, env=env, cwd=tree,
                 note="failures stop the build" if options.strict_tests else
                 "failures are listed; they stop the build only with --strict-tests")
     if not options.tests:
@@ -211,8 +241,9 @@ def make_plan(options: Options, host: Host) -> Plan:
                       env=env, cwd=tree))
     steps.append(Step("verify", "import each module in its own process",
                       note=f"{options.prefix}/bin/python3.6 -c 'import <module>' for "
-                      "ssl zlib bz2 sqlite3 readline ctypes lzma hashlib"))
-    return Plan(options, host, tree, tarball, env, steps)
+                      "ssl zlib bz2 sqlite3 readline ctypes (with a callback) lzma hashlib "
+                      "(naming its backend), and -m pip --version"))
+    return Plan(options, host, tree, tarball, env, steps, patches)
 
 
 def describe(plan: Plan) -> list:

@@ -1,7 +1,7 @@
 """Getting a trustworthy, patched CPython 3.6 source tree.
 
-Download, checksum before anything is extracted, safe extraction, and the posixmodule patch
-applied with fuzz 0 (the guide's "it's possible the location will need to be fuzzed" is how a
+Download, checksum before anything is extracted, safe extraction, and the patches (posixmodule
+for Big Sur, the bpo-27987 alignment backport) applied with fuzz 0 (the guide's "it's possible the location will need to be fuzzed" is how a
 wrong tree gets silently patched). Standard library only: a user's Mac has just the package.
 """
 
@@ -127,24 +127,35 @@ def _patch(tree: Path, patch_file: Path, *extra: str) -> subprocess.CompletedPro
                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
 
 
+def targets(patch_file: Path) -> list:
+    """The files a patch changes, from its `+++ b/...` lines."""
+    names = []
+    for line in patch_file.read_text("utf-8").splitlines():
+        if line.startswith("+++ "):
+            name = line[4:].split("\t")[0].strip()
+            names.append(name[2:] if name.startswith("b/") else name)
+    return names
+
+
 def apply_patch(tree: Path, patch_file: Path, log) -> str:
     """Apply with fuzz 0; return 'applied' or 'already applied'; raise SourceError otherwise."""
-    target = tree / "Modules" / "posixmodule.c"
-    if not target.exists():
-        raise SourceError(f"{target} does not exist: is {tree} a CPython source tree?")
+    for name in targets(patch_file):
+        if not (tree / name).exists():
+            raise SourceError(f"{tree / name} does not exist: is {tree} a CPython 3.6 source "
+                              f"tree? ({patch_file.name} changes it)")
     # -f: never ask; a reverse dry run that succeeds means the patch is already in.
     reverse = _patch(tree, patch_file, "-R", "-f", "--dry-run")
     if reverse.returncode == 0:
-        log("posixmodule patch already applied; skipping")
+        log(f"{patch_file.name} already applied; skipping")
         return "already applied"
     trial = _patch(tree, patch_file, "--forward", "--dry-run")
     log(trial.stdout + trial.stderr)
     if trial.returncode != 0:
         raise SourceError(
-            "the posixmodule patch does not apply with fuzz 0 to "
-            f"{target} (is this CPython 3.6?). patch said:\n{(trial.stdout + trial.stderr).strip()}")
+            f"{patch_file.name} does not apply with fuzz 0 to {tree} (is this CPython 3.6?). "
+            f"patch said:\n{(trial.stdout + trial.stderr).strip()}")
     done = _patch(tree, patch_file, "--forward")
     log(done.stdout + done.stderr)
     if done.returncode != 0:
-        raise SourceError(f"patch failed:\n{(done.stdout + done.stderr).strip()}")
+        raise SourceError(f"{patch_file.name}: patch failed:\n{(done.stdout + done.stderr).strip()}")
     return "applied"
