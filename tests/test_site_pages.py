@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -243,3 +244,33 @@ def test_print_page_holds_every_page_and_its_snippets_offline(site):
     loads = re.findall(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="([^"]+)"', built)
     assert loads and not [u for u in loads if re.match(r"(https?:)?//", u) and "localhost" not in u], loads
 
+
+# ---------------------------------------------------------------- a plain static server
+
+
+@pytest.fixture(scope="module")
+def static_server(site):
+    """`python3 -m http.server` on the built folder: what any static host does, no MkDocs."""
+    proc = subprocess.Popen([sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1"],
+                            cwd=site, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = proc.stdout.readline()  # "Serving HTTP on 127.0.0.1 port N (http://127.0.0.1:N/) ..."
+        port = re.search(r"port (\d+)", line)
+        assert port, f"http.server said {line!r}"
+        yield f"http://127.0.0.1:{port.group(1)}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_section_url_answers_200_from_a_plain_static_server(static_server, area):
+    from urllib.request import urlopen
+
+    with urlopen(f"{static_server}{area}/", timeout=10) as response:
+        assert response.status == 200
+        body = response.read().decode("utf-8")
+    assert "Directory listing" not in body
+    for page in (DOCS / area).glob("*.md"):
+        if page.name != "index.md":
+            assert f'href="{page.stem}/"' in body, f"/{area}/ does not link {page.stem}"
