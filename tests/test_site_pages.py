@@ -85,7 +85,7 @@ def test_summary_box_shows_the_front_matter(site, rel):
     body = text_of(box.group(1))
     level, waits = meta["urgency"].split(":", 1)
     assert f"Urgency {level}: {waits.strip()}" in body
-    assert f"Who is affected {meta['impact']}" in body
+    assert f"Affects {meta['impact']}" in body
     assert meta["first_action"] in body
     assert 'href="#fix"' in box.group(1)
     assert re.search(rf'href="(\.\./)+contacts/#{meta["owner"]}">{meta["owner"]}</a>', box.group(1))
