@@ -31,8 +31,14 @@ def serve(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the site as CI does: strict, so a missing snippet or broken link fails."""
+    """Build the site as CI does: strict, so a missing snippet or broken link fails.
+
+    SITE_URL (where the site is published) makes canonical links and the sitemap point there;
+    site/print_page/ is the whole runbook on one page, for when the site is down.
+    """
     install(session, "docs")
+    if not os.environ.get("SITE_URL"):
+        session.log("SITE_URL is not set: canonical links and the sitemap say http://localhost:8000/")
     session.run("mkdocs", "build", "--strict", *session.posargs)
 
 

@@ -46,3 +46,15 @@ def failure(proc: subprocess.CompletedProcess) -> str:
     if proc.returncode == 0 and not warnings(proc):
         return ""
     return f"mkdocs build --strict exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+
+
+def run_build_with(config_file: Path, dest: Path, env: dict | None = None,
+                   strict: bool = True) -> subprocess.CompletedProcess:
+    """Build another config (e.g. one that INHERITs the repository's mkdocs.yml and points at
+    a scratch docs folder) into dest, from the checkout, with extra environment variables."""
+    full_env = dict(os.environ, NO_MKDOCS_2_WARNING="1", **(env or {}))
+    return subprocess.run(
+        [*mkdocs_command(), "build", *(["--strict"] if strict else []),
+         "--config-file", str(config_file), "--site-dir", str(dest)],
+        cwd=REPO, env=full_env, capture_output=True, text=True, timeout=300,
+    )

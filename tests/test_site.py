@@ -23,7 +23,7 @@ DOCS = REPO / "docs"
 SNIPPETS = REPO / "snippets"
 
 ALLOWED_TAGS = {"ETL", "SQL", "shell", "Metabase", "REDCap", "results", "barcodes", "services", "software"}
-NOT_PROBLEMS = {"index.md", "using-snippets.md", "errata.md", "contacts.md"}
+NOT_PROBLEMS = {"index.md", "using-snippets.md", "errata.md", "contacts.md", "tags.md"}
 PEOPLE = ["Peter", "Brian", "Misja", "Sarah", "Becca", "Annie"]
 CODE_LANGUAGES = {"sql", "sh", "bash", "shell", "console", "psql", "zsh", "pgsql", "postgresql"}
 
@@ -39,7 +39,7 @@ GUIDE_TOC = [
     ("Manifest ETL / Problem: AssertionError", "etl/manifest-found-in-set.md",
      "Manifest ETL: identifier found in the wrong set"),
     ("Manifest ETL / Problem: Exception", "etl/manifest-more-than-one-sample.md",
-     "Manifest ETL: more than one sample matching sample and/or collection barcodes"),
+     "Manifest ETL: more than one sample matching"),
     ("REDCap DET ETL / Problem: Duplicate REDCap record ID in a project", "etl/redcap-duplicate-record-id.md",
      "REDCap DET ETL: duplicate record id"),
     ("REDCap DET ETL / Problem: Unknown discharge disposition value", "etl/redcap-discharge-disposition.md",
@@ -204,7 +204,8 @@ def relpath(path: Path) -> str:
 
 
 def problem_pages() -> list[Path]:
-    return [p for p in page_files() if relpath(p) not in NOT_PROBLEMS]
+    """Every page but the general ones and the section pages (<area>/index.md)."""
+    return [p for p in page_files() if relpath(p) not in NOT_PROBLEMS and p.name != "index.md"]
 
 
 def front_matter(path: Path) -> tuple[dict, str]:
@@ -428,12 +429,21 @@ def test_problem_page_snippet_exists(path):
     assert len(matches) == 1, f"{relpath(path)}: snippet {snippet!r} not found"
 
 
+def contacts_data() -> dict:
+    """docs/contacts.yml: the deployment's on-call facts and roles (the contacts page renders it)."""
+    import yaml
+
+    return yaml.safe_load((DOCS / "contacts.yml").read_text(encoding="utf-8"))
+
+
 def test_people_are_named_only_on_the_contacts_page(site, search_index):
     names = re.compile(r"\b(" + "|".join(PEOPLE) + r")\b")
-    sources = [p for p in page_files() if relpath(p) != "contacts.md"]
+    sources = [p for p in page_files()]
     sources += [f for f in SNIPPETS.rglob("*") if f.is_file()]
     sources += [REPO / "mkdocs.yml"]
-    built = [f for f in site.rglob("*.html") if "contacts" not in f.relative_to(site).parts]
+    # the contacts page and the printable copy of the whole site (which holds it) show them
+    built = [f for f in site.rglob("*.html")
+             if not {"contacts", "print_page"} & set(f.relative_to(site).parts)]
     for f in sources + built:
         hit = names.search(f.read_text(encoding="utf-8", errors="replace"))
         assert not hit, f"{f} names {hit.group(0)}"
@@ -441,15 +451,20 @@ def test_people_are_named_only_on_the_contacts_page(site, search_index):
         if not doc["location"].startswith("contacts/"):
             hit = names.search(doc["title"] + " " + doc["text"])
             assert not hit, f"search entry {doc['location']} names {hit.group(0)}"
-    assert all(name in (DOCS / "contacts.md").read_text(encoding="utf-8") for name in PEOPLE)
+    people = " ".join(str(role.get("people")) for role in contacts_data()["roles"])
+    assert all(name in people for name in PEOPLE)
+    contacts_html = (site / "contacts" / "index.html").read_text(encoding="utf-8")
+    assert all(name in contacts_html for name in PEOPLE)
 
 
-def test_contacts_has_an_anchor_for_every_role_the_pages_link():
-    contacts = (DOCS / "contacts.md").read_text(encoding="utf-8")
-    anchors = set(re.findall(r"\{#([\w-]+)\}", contacts))
+def test_contacts_has_an_anchor_for_every_role_the_pages_link(site):
+    roles = {role["id"] for role in contacts_data()["roles"]}
+    built = (site / "contacts" / "index.html").read_text(encoding="utf-8")
+    for role in roles:
+        assert f'id="{role}"' in built, f"contacts page has no anchor #{role}"
     for p in page_files():
         for anchor in re.findall(r"contacts\.md#([\w-]+)", p.read_text(encoding="utf-8")):
-            assert anchor in anchors, f"{relpath(p)} links contacts.md#{anchor}, which does not exist"
+            assert anchor in roles, f"{relpath(p)} links contacts.md#{anchor}, which does not exist"
 
 
 def test_org_links_are_marked():
@@ -460,3 +475,103 @@ def test_org_links_are_marked():
         for m in org.finditer(text):
             after = text[m.end(): m.end() + 40]
             assert "(needs org access)" in after, f"{relpath(p)}: {m.group(1)} is not marked (needs org access)"
+
+
+# ---------------------------------------------------------------- summary front matter
+
+
+def _scratch_site(tmp_path: Path, page: str) -> Path:
+    """A config that INHERITs the repository's mkdocs.yml (theme, extensions, hooks) but builds
+    one page from a scratch docs folder; returns the config file."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Scratch\n", encoding="utf-8")
+    (docs / "problem.md").write_text(page, encoding="utf-8")
+    import yaml
+
+    class Loader(yaml.SafeLoader):  # mkdocs.yml's !ENV and !relative tags: read as plain values
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    repo_config = yaml.load((REPO / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
+    config = tmp_path / "mkdocs.yml"
+    # Paths in a config are relative to its own folder: point them back at the checkout.
+    hooks = [str(REPO / hook) for hook in repo_config.get("hooks") or []]
+    config.write_text(
+        f"INHERIT: {REPO / 'mkdocs.yml'}\n"
+        f"docs_dir: {docs}\n"
+        f"theme: {{name: material, custom_dir: {REPO / repo_config['theme']['custom_dir']}}}\n"
+        f"hooks: {json.dumps(hooks)}\n"
+        "strict: false\n"
+        "watch: []\n"
+        "nav: [index.md, problem.md]\n"
+        "plugins: [search]\n",  # lists replace the inherited ones: no contacts data here
+        encoding="utf-8",
+    )
+    return config
+
+
+SCRATCH_PROBLEM = """---
+errors: ['Something broke «(?P<barcode>[^»]+)»']
+{summary}---
+# Something broke
+
+## What you see
+```text
+Something broke «aaaaaaaa»
+```
+"""
+
+
+@pytest.mark.parametrize("missing", ["urgency", "impact"])
+def test_build_refuses_a_problem_page_without_urgency_or_impact(tmp_path, missing):
+    from sitebuild import run_build_with
+
+    summary = {"urgency": "Now: everything waits", "impact": "Everyone"}
+    del summary[missing]
+    text = SCRATCH_PROBLEM.format(summary="".join(f"{k}: '{v}'\n" for k, v in summary.items()))
+    proc = run_build_with(_scratch_site(tmp_path, text), tmp_path / "site", strict=False)
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert f"problem.md: front matter lacks {missing}:" in proc.stdout + proc.stderr
+
+
+def test_build_refuses_an_urgency_without_a_known_level(tmp_path):
+    from sitebuild import run_build_with
+
+    text = SCRATCH_PROBLEM.format(summary="urgency: 'Soonish: it waits'\nimpact: Everyone\n")
+    proc = run_build_with(_scratch_site(tmp_path, text), tmp_path / "site", strict=False)
+    assert proc.returncode != 0
+    assert "urgency: starts with 'Soonish'" in proc.stdout + proc.stderr
+
+
+def test_build_accepts_a_problem_page_with_urgency_and_impact(tmp_path):
+    from sitebuild import run_build_with
+
+    text = SCRATCH_PROBLEM.format(summary="urgency: 'Today: one record waits'\nimpact: One participant\n")
+    proc = run_build_with(_scratch_site(tmp_path, text), tmp_path / "site", strict=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    built = (tmp_path / "site" / "problem" / "index.html").read_text(encoding="utf-8")
+    assert 'class="oncall-summary oncall-summary--today"' in built
+    assert "One participant" in built
+
+
+@pytest.mark.parametrize("path", problem_pages(), ids=relpath)
+def test_problem_page_has_summary_front_matter(path):
+    meta, _ = front_matter(path)
+    level = str(meta.get("urgency", "")).split(":", 1)[0]
+    assert level in ("Now", "Today", "This week"), f"{relpath(path)}: urgency {meta.get('urgency')!r}"
+    assert str(meta.get("urgency")).split(":", 1)[1].strip(), f"{relpath(path)}: urgency says not what waits"
+    assert str(meta.get("impact") or "").strip(), f"{relpath(path)}: no impact"
+    assert str(meta.get("first_action") or "").strip(), f"{relpath(path)}: no first_action"
+    roles = {role["id"] for role in contacts_data()["roles"]}
+    assert meta.get("owner") in roles, f"{relpath(path)}: owner {meta.get('owner')!r} is not a role of contacts.yml"
+
+
+@pytest.mark.parametrize("path", problem_pages(), ids=relpath)
+def test_every_fix_ends_with_check_its_fixed(path):
+    _, body = front_matter(path)
+    fix = body.split("## Fix", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+    steps = re.findall(r"^\d+\.\s+(.*)$", fix, re.M)
+    assert steps and steps[-1].startswith("**Check it's fixed.**"), (
+        f"{relpath(path)}: the last Fix step is {steps[-1] if steps else None!r}"
+    )

@@ -39,7 +39,7 @@ ERRATA_LINK = re.compile(r"errata\.md#(?P<id>[\w-]+)")
 
 
 def problem_pages() -> list[Path]:
-    return sorted(p for p in DOCS.glob("*/*.md"))
+    return sorted(p for p in DOCS.glob("*/*.md") if p.name != "index.md")  # section indexes list, they claim nothing
 
 
 def relpath(path: Path) -> str:

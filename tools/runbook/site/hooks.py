@@ -5,6 +5,8 @@
   the file cannot disagree.
 - Fail the build when a page's `errors:` front matter holds a pattern that does not compile, or
   its `context:` front matter an entry that triage would refuse (see runbook.triage).
+- Fail the build when a problem page (one with `errors:`) lacks the `urgency:` or `impact:` its
+  summary box shows (check_summary_front_matter).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def on_config(config):
 
 def on_page_markdown(markdown, page, config, files):
     check_error_patterns(page)
+    check_summary_front_matter(page)
     return add_snippet_tables(markdown)
 
 
@@ -52,6 +55,34 @@ def check_error_patterns(page):
         triage.parse_context(page.meta.get("context"))
     except ValueError as exc:
         raise PluginError(f"{page.file.src_uri}: {exc}") from None
+
+
+# ---------------------------------------------------------------- summary box front matter
+# The summary box (overrides/partials/summary.html) shows these on every problem page; a page
+# without them would hide how urgent it is. Kept apart so it moves as one piece.
+
+URGENCY_LEVELS = ("Now", "Today", "This week")
+
+
+def check_summary_front_matter(page) -> None:
+    """Refuse a problem page (it has `errors:`) without `urgency:` or `impact:`.
+
+    `urgency:` reads "Level: what waits while it is broken", Level one of URGENCY_LEVELS.
+    """
+    meta = page.meta
+    if not meta.get("errors"):
+        return
+    where = page.file.src_uri
+    for key in ("urgency", "impact"):
+        value = meta.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise PluginError(f"{where}: front matter lacks {key}: (the summary box shows it)")
+    level = meta["urgency"].split(":", 1)[0].strip()
+    if level not in URGENCY_LEVELS:
+        raise PluginError(
+            f"{where}: urgency: starts with {level!r}; use one of {', '.join(URGENCY_LEVELS)}, "
+            "then ': what waits while it is broken'"
+        )
 
 
 def add_snippet_tables(markdown: str) -> str:
