@@ -15,7 +15,7 @@ COMMANDS = {
     "show": ("runbook.snippets.commands:show_cmd", "Print a snippet ready to paste, parameters set."),
     "run": ("runbook.snippets.commands:run_cmd", "Run a snippet with psql; writes are dry runs."),
     "check": ("runbook.snippets.commands:check_cmd", "Plan every SQL snippet against a live schema."),
-    "triage": ("runbook.triage.pages:triage_cmd", "Map error lines or a log to their runbook page."),
+    "triage": ("runbook.triage.cli:triage_cmd", "Map error lines or a log to their page; exit 0 found, 1 none, 2 error."),
     "playground": ("runbook.pg.playground:playground_cmd", "Start a throwaway ID3C-like database."),
     "build-py36": ("runbook.py36.cli:build_cmd", "Build Python 3.6 on macOS Big Sur (the guide, scripted)."),
 }
