@@ -30,7 +30,19 @@ LOCK = ROOT / "uv.lock"
 CONSTRAINTS = ROOT / ".ci" / "constraints.txt"
 SHARED = ROOT / ".nox" / "runbook"  # the `test` group's environment, shared by the sessions below
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
-UV = shutil.which("uv")
+
+
+def find_uv() -> str | None:
+    """uv beside nox (the `uv` wheel that `nox[uv]` installs, as nox itself looks), else on PATH."""
+    try:
+        import uv
+
+        return uv.find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
+
+
+UV = find_uv()
 
 
 def install(session: nox.Session, *groups: str, extras: tuple[str, ...] = ()) -> None:
