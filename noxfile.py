@@ -5,8 +5,8 @@ pip), so a new release of a test or lint tool cannot turn CI red by itself. With
 (`pip install 'nox[uv]'` brings it) environments are made and synced by uv; without it, by venv
 and pip with the constraints file.
 
-docs, tests, serve, playground and bench need the same packages (the `test` group): they share one
-environment, `.nox/runbook`, synced once and reused, instead of one copy each.
+docs, tests, serve, playground and bench need nearly the same packages (the `bench` group: `test`
+plus rich): they share one environment, `.nox/runbook`, synced once and reused, not a copy each.
 """
 
 from __future__ import annotations
@@ -26,9 +26,8 @@ nox.options.reuse_venv = "yes"
 nox.options.sessions = ["docs", "tests", "lint"]
 
 ROOT = Path(__file__).parent
-LOCK = ROOT / "uv.lock"
 CONSTRAINTS = ROOT / ".ci" / "constraints.txt"
-SHARED = ROOT / ".nox" / "runbook"  # the `test` group's environment, shared by the sessions below
+SHARED = ROOT / ".nox" / "runbook"  # the bench group (test + rich), shared by the sessions below
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
 
@@ -57,8 +56,11 @@ def install(session: nox.Session, *groups: str, extras: tuple[str, ...] = ()) ->
     session.install("-c", str(CONSTRAINTS), "-e", "." + (f"[{','.join(extras)}]" if extras else ""))
 
 
-def use_shared(session: nox.Session) -> None:
-    """Create or sync .nox/runbook (the `test` group) and run this session's commands in it.
+def use_shared(session: nox.Session) -> Path:
+    """Create or sync .nox/runbook (the bench group: test plus rich); returns its bin folder.
+
+    The sessions run its programs by path: a session without a venv of its own would otherwise
+    find pytest wherever PATH says (a pyenv shim, say).
 
     With uv, `uv sync` is a no-op taking milliseconds when nothing changed. With pip, a stamp of the
     lock and pyproject.toml skips the install when they did not change.
@@ -66,7 +68,7 @@ def use_shared(session: nox.Session) -> None:
     session.env["NO_MKDOCS_2_WARNING"] = "1"  # Material's banner about MkDocs 2 is news, not a problem
     bindir = SHARED / ("Scripts" if sys.platform == "win32" else "bin")
     if UV:
-        session.run(UV, "sync", "--locked", "--no-default-groups", "--group=test", "--extra=playground",
+        session.run(UV, "sync", "--locked", "--no-default-groups", "--group=bench", "--extra=playground",
                     env={"UV_PROJECT_ENVIRONMENT": str(SHARED), "UV_PYTHON": sys.executable, "VIRTUAL_ENV": None},
                     external=True)
     else:
@@ -76,32 +78,33 @@ def use_shared(session: nox.Session) -> None:
             if not bindir.exists():
                 session.run(sys.executable, "-m", "venv", str(SHARED), external=True)
             pip = [str(bindir / "python"), "-m", "pip", "install", "-q", "-c", str(CONSTRAINTS)]
-            session.run(*pip, *nox.project.dependency_groups(PYPROJECT, "test"), external=True)
+            session.run(*pip, *nox.project.dependency_groups(PYPROJECT, "bench"), external=True)
             session.run(*pip, "-e", ".[playground]", external=True)
             stamp.write_text(digest)
     session.env["VIRTUAL_ENV"] = str(SHARED)
     session.env["PATH"] = os.pathsep.join([str(bindir), os.environ.get("PATH", "")])
+    return bindir
 
 
 @nox.session(venv_backend="none")
 def serve(session: nox.Session) -> None:
     """Serve the site on http://localhost:8000, reloading on page and snippet edits."""
-    use_shared(session)
-    session.run("mkdocs", "serve", "--dev-addr", "localhost:8000", *session.posargs, external=True)
+    bindir = use_shared(session)
+    session.run(bindir / "mkdocs", "serve", "--dev-addr", "localhost:8000", *session.posargs, external=True)
 
 
 @nox.session(venv_backend="none")
 def docs(session: nox.Session) -> None:
     """Build the site as CI does: strict, so a missing snippet or broken link fails."""
-    use_shared(session)
-    session.run("mkdocs", "build", "--strict", *session.posargs, external=True)
+    bindir = use_shared(session)
+    session.run(bindir / "mkdocs", "build", "--strict", *session.posargs, external=True)
 
 
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
     """The whole suite: site, snippets on a throwaway Postgres, triage, browser search, py36."""
-    use_shared(session)
-    session.run("pytest", *session.posargs, external=True)
+    bindir = use_shared(session)
+    session.run(bindir / "pytest", *session.posargs, external=True)
 
 
 @nox.session
@@ -117,16 +120,16 @@ def lint(session: nox.Session) -> None:
 @nox.session(venv_backend="none")
 def bench(session: nox.Session) -> None:
     """Speed figures, each a ratio measured in one run: Postgres, the SQL suite, triage."""
-    use_shared(session)
+    bindir = use_shared(session)
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
-        session.run("python", str(script), *session.posargs, external=True)
+        session.run(bindir / "python", str(script), *session.posargs, external=True)
 
 
 @nox.session(venv_backend="none")
 def playground(session: nox.Session) -> None:
     """A throwaway ID3C-like database with demo data, until Ctrl-C."""
-    use_shared(session)
-    session.run("runbook", "playground", *session.posargs, external=True)
+    bindir = use_shared(session)
+    session.run(bindir / "runbook", "playground", *session.posargs, external=True)
 
 
 @nox.session(name="build-py36")
