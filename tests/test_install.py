@@ -25,8 +25,9 @@ ROOT = catalog.repo_root()
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                    "-w", str(out), str(ROOT)], check=True, capture_output=True)
+    # hatchling's own command: no pip needed (uv-made environments have none), no network
+    subprocess.run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(out)],
+                   cwd=ROOT, check=True, capture_output=True)
     [wheel] = out.glob("id3c_runbook-*.whl")
     site = out / "site"
     with zipfile.ZipFile(wheel) as zf:
