@@ -129,7 +129,7 @@ def _ttls(db):
     return dict(db.execute("select id, cache_ttl from report_card order by id"))
 
 
-def test_set_cache_ttl_of_a_uniquely_named_question(metabase_db):
+def test_set_question_cache_ttl_of_a_uniquely_named_question(metabase_db):
     _cards(metabase_db)
     before = _ttls(metabase_db)
     out = ok(run(metabase_db, "set-question-cache-ttl", commit=True, question="Weekly", cache_ttl=0))
@@ -139,7 +139,7 @@ def test_set_cache_ttl_of_a_uniquely_named_question(metabase_db):
     assert after == {**before, 3: 0}
 
 
-def test_set_cache_ttl_refuses_a_name_shared_by_several_cards_unless_told(metabase_db):
+def test_set_question_cache_ttl_refuses_a_name_shared_by_several_cards_unless_told(metabase_db):
     _cards(metabase_db)
     before = metabase_db.snapshot(schemas=("public",))
     refused(run(metabase_db, "set-question-cache-ttl", commit=True, question="Daily results", cache_ttl=0),
@@ -150,7 +150,7 @@ def test_set_cache_ttl_refuses_a_name_shared_by_several_cards_unless_told(metaba
     assert _ttls(metabase_db) == {1: 0, 2: 0, 3: None}
 
 
-def test_set_cache_ttl_refuses_an_unknown_or_hostile_name(metabase_db):
+def test_set_question_cache_ttl_refuses_an_unknown_or_hostile_name(metabase_db):
     _cards(metabase_db)
     before = metabase_db.snapshot(schemas=("public",))
     refused(run(metabase_db, "set-question-cache-ttl", commit=True, question="Daily", cache_ttl=0),
