@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from runbook.snippets import catalog
+from runbook.snippets import includes as includes_module
 from runbook.triage import pages as triage
 from sitebuild import REPO, warnings
 
@@ -207,29 +208,10 @@ def front_matter(path: Path) -> tuple[dict, str]:
     return triage.front_matter(path.read_text(encoding="utf-8"))
 
 
-FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+-]*)")
-INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>[^"]+)"\s*$')
-
-
-def fences(markdown: str):
-    """(language, [body lines], first line number) of every fenced block."""
-    lines = markdown.split("\n")
-    i = 0
-    while i < len(lines):
-        m = FENCE.match(lines[i])
-        if m:
-            mark = m["fence"]
-            body, start = [], i + 1
-            i += 1
-            while i < len(lines) and not re.match(rf"^\s*{re.escape(mark[0])}{{{len(mark)},}}\s*$", lines[i]):
-                body.append(lines[i])
-                i += 1
-            yield m["lang"].lower(), body, start
-        i += 1
-
-
-def includes(markdown: str) -> list[tuple[int, str]]:
-    return [(n, m["path"]) for n, line in enumerate(markdown.split("\n")) if (m := INCLUDE.match(line))]
+# one reader of includes and fences for the tests, `runbook list` and the site build
+INCLUDE = includes_module.INCLUDE
+fences = includes_module.fences
+includes = includes_module.includes
 
 
 def url_of(rel: str) -> str:

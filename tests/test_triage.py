@@ -17,6 +17,7 @@ import triage_messages as tm
 from runbook.site import hooks as site_hooks
 from runbook.snippets import catalog
 from runbook.snippets import commands as snippet_commands
+from runbook.snippets.includes import fences
 from runbook.triage import cli as triage_cli
 from runbook.triage import pages as triage
 from runbook.triage import report as triage_report
@@ -252,7 +253,7 @@ def test_each_context_pattern_is_shown_on_a_page_declaring_it(engine):
         shown = []
         for page in ctx.pages:
             body = (DOCS / page).read_text(encoding="utf-8")
-            shown += [line for fence in re.findall(r"```text\n(.*?)```", body, re.S) for line in fence.splitlines()]
+            shown += [line for fence in fences(body) if fence.lang == "text" for line in fence.lines]
         assert any(ctx.pattern.search(line) for line in shown), f"{ctx.pattern.pattern!r}: no page of {ctx.pages} shows it"
 
 
@@ -524,8 +525,10 @@ def test_each_pages_own_examples_lead_back_to_it(problems, engine):
         if "## What you see" not in body:
             continue
         section = body.split("## What you see", 1)[1].split("\n## ", 1)[0]
-        for fence in re.findall(r"```text\n(.*?)```", section, re.S):
-            lines = [line.strip() for line in fence.splitlines() if line.strip()]
+        for fence in fences(section):
+            if fence.lang != "text":
+                continue
+            lines = [line.strip() for line in fence.lines if line.strip()]
             pages = [(line, (engine.classify(line) or (None,))[0]) for line in lines]
             context = [line for line in lines if (engine.classify_context(line) or (None,))[0] is not None
                        and problem.relpath in engine.classify_context(line)[0].pages]
