@@ -149,7 +149,7 @@ def lock(session: nox.Session) -> None:
 
 def export(session: nox.Session, uv: str) -> None:
     """.ci/constraints.txt: the lock's pins for pip, every group and extra, for every Python."""
-    session.run(uv, "export", "--frozen", "--all-groups", "--all-extras", "--no-hashes",
+    session.run(uv, "export", "--frozen", "--all-groups", "--all-extras", "--no-hashes", "--no-header",
                 "--no-emit-project", "--quiet", "--output-file", str(CONSTRAINTS), external=True)
 
 
