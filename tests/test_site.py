@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+import triage_messages as tm
 from runbook.snippets import catalog
+from runbook.snippets import includes as includes_module
 from runbook.triage import pages as triage
 from sitebuild import REPO, warnings
 
@@ -71,117 +73,10 @@ GUIDE_TOC = [
      "results/never-tested-results.md", "Presence/absence results exist for a sample marked never-tested"),
 ]
 
-# Literal messages of the guide and of the facts' section 4 (with the example values the pages show),
-# and alert texts the pages give where there is no log line: (message, page, a pattern must map it).
-UUID_A = "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"
-MESSAGES = [
-    # guide
-    ("Aborting with error: Specimen with unexpected «collections-clia-compliance» barcode «aaaaaaaa»",
-     "etl/fhir-unexpected-barcode-set.md", True),
-    (f"No sample with identifier «{UUID_A}» found", "etl/sample-not-found.md", True),
-    ("Aborting with error: Identifier found in set «samples-haarvi», not «samples»",
-     "etl/presence-absence-invalid-set.md", True),
-    ("Rolling back to savepoint presence_absence group {the group number}", "etl/presence-absence-invalid-set.md", False),
-    ("AssertionError: Collection identifier found in set «samples», not {'collections-environmental', "
-     "'collections-kiosks', 'http://collections-seattleflu.org', 'collections-self-test', "
-     "'collections-household-intervention', 'collections-swab&send-asymptomatic', "
-     "'collections-kiosks-asymptomatic', 'collections-swab&send', 'collections-household-observation', "
-     "'http://collections-fluathome.org'}", "etl/manifest-found-in-set.md", True),
-    ("Aborting with error: Collection identifier found in set «collections-haarvi», not "
-     "{'collections-household-observation', 'http://collections-seattleflu.org', "
-     "'http://collections-fluathome.org', 'collections-household-intervention', 'collections-self-test', "
-     "'samples-haarvi', 'collections-environmental', 'collections-kiosks', 'collections-swab&send', "
-     "'collections-scan', 'collections-kiosks-asymptomatic', 'collections-swab&send-asymptomatic'}",
-     "etl/manifest-found-in-set.md", True),
-    ("Aborting with error: Sample identifier found in set «samples-haarvi», not {'samples'}",
-     "etl/manifest-found-in-set.md", True),
-    ("Aborting with error: More than one sample matching sample and/or collection barcodes: "
-     "[Record(id=137871, identifier=None, collection_identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', "
-     "encounter_id=1754975),    Record(id=138045, identifier='bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', "
-     "collection_identifier=None, encounter_id=None)]", "etl/manifest-more-than-one-sample.md", True),
-    ("Aborting with error: More than one sample matching sample and/or collection barcodes: "
-     "[Record(id=118997, identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', "
-     "collection_identifier='bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', encounter_id=416344), "
-     "Record(id=120434, identifier=None, collection_identifier='cccccccc-cccc-cccc-cccc-cccccccccccc', "
-     "encounter_id=416344)]", "etl/manifest-more-than-one-sample.md", True),
-    ("Aborting with error: More than one sample matching sample and/or collection barcodes: "
-     "[Record(id=122250, identifier=None, collection_identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', "
-     "encounter_id=418757), Record(id=119610, identifier='bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', "
-     "collection_identifier='cccccccc-cccc-cccc-cccc-cccccccccccc', encounter_id=420854)]",
-     "etl/manifest-more-than-one-sample.md", True),
-    ("Found duplicate record id «999» in project 12345.\n"
-     "Duplicate record ids are commonly due to repeating instruments/longitudinal events in REDCap,\n"
-     "which the redcap-det ETL is currently unable to handle.\n"
-     "If your REDCap project does not have repeating instruments or longitudinal events,\n"
-     "then this may be caused by a bug in REDCap.", "etl/redcap-duplicate-record-id.md", True),
-    ("Unknown discharge disposition value «...» for barcode «...».", "etl/redcap-discharge-disposition.md", True),
-    ("To determine how long each saved question's cached result should stick around, we take the query's "
-     "average execution time and multiply that by whatever you input here. So if a query takes on average "
-     "2 minutes to run, and you input 10 for your multiplier, its cache entry will persist for 20 minutes.",
-     "metabase/stale-results.md", True),
-    ("ERROR Errors were encountered (n=1) during processing of: "
-     "['s3://dokku-stack-phi/covid19/results-scan-study/AAAAAAAA-2020-01-01-en.pdf']",
-     "return-of-results/pdf-generation-errors.md", True),
-    ("Dropped 2 REDCap records with duplicated barcodes: ['AAAAAAAA']",
-     "return-of-results/duplicated-barcodes-dropped.md", True),
-    ("read(4,  <unfinished ...>", "services/husky-musher-workers.md", True),
-    # facts section 4 (current code)
-    ("No identifier found for barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
-    ("Skipping record «42» with unknown sample barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
-    ("Skipping record «42» with unknown collection barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
-    ("Skipping record «42» because it has neither a sample barcode nor a collection barcode",
-     "etl/unknown-barcode.md", True),
-    ("Skipping results for sample without a known identifier «aaaaaaab»", "etl/unknown-barcode.md", True),
-    ("Skipping collected specimen with unknown barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
-    ("Skipping manifest record with unknown sample barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
-    ("Skipping kit with unknown barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
-    ("Skipping collected swab sample with unknown barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
-    (f"No sample found with identifier «{UUID_A}» or collection identifier «None»", "etl/sample-not-found.md", True),
-    (f"Aborting with error: {UUID_A}", "etl/sample-not-found.md", True),
-    ("Aborting with error: None", "etl/sample-not-found.md", True),
-    ("No sample with identifier «{specimen_identifier.uuid}» found.", "etl/sample-not-found.md", True),
-    (f"No sample with «{UUID_A}» found", "etl/sample-not-found.md", True),
-    ("Identifier found in invalid set «samples-haarvi»", "etl/presence-absence-invalid-set.md", True),
-    # a `context:` line, not an error: no errors pattern maps it (tests/test_triage.py covers its context)
-    ("Nov 29 20:51:08 backoffice id3c-production[12345] id3c.db.session DEBUG: Rolling back to savepoint "
-     "presence_absence group 4242",
-     "etl/presence-absence-invalid-set.md", False),
-    ("Sample identifier found in set «samples-haarvi», not {'samples'}", "etl/manifest-found-in-set.md", True),
-    ("Sample identifier found in set «samples-haarvi»,not {'samples'}", "etl/manifest-found-in-set.md", True),
-    ("Skipping record «42» because collection identifier found in set «samples», not  "
-     "{'collections-kiosks', 'collections-scan'}", "etl/manifest-found-in-set.md", True),
-    ("Specimen with unexpected «collections-clia-compliance» barcode «aaaaaaaa»",
-     "etl/fhir-unexpected-barcode-set.md", True),
-    ("Skipping specimen with unexpected «collections-clia-compliance» barcode «aaaaaaaa»",
-     "etl/fhir-unexpected-barcode-set.md", True),
-    ("More than one sample matching sample and/or collection barcodes: [Record(id=1, identifier=None, "
-     "collection_identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', encounter_id=2)]",
-     "etl/manifest-more-than-one-sample.md", True),
-    ("Unknown discharge disposition value «96» for barcode «aaaaaaaa».", "etl/redcap-discharge-disposition.md", True),
-    ("Exception: Duplicate barcodes detected in project 12345: 'SCAN English'", "linelists/linelist-failed.md", True),
-    # alert texts where the guide has no log line
-    ("/opt/backoffice/bin/wa-doh-linelists/generate", "linelists/linelist-failed.md", True),
-    ("metabase.service: Main process exited, code=exited, status=1/FAILURE", "metabase/metabase-down.md", True),
-    ("metabase.service: Failed with result 'exit-code'.", "metabase/metabase-down.md", True),
-    ('10.0.0.1 - - [29/Nov/2021:20:51:08 -0800] "GET /metabase/ HTTP/1.1" 503 299', "metabase/metabase-down.md", True),
-    ("[Mon Nov 29 20:51:08.123456 2021] [proxy:error] [pid 1234:tid 140245] (111)Connection refused: AH00957: "
-     "HTTP: attempt to connect to 127.0.0.1:3000 (localhost) failed", "metabase/metabase-down.md", True),
-    ("ERROR: canceling statement due to user request", "metabase/slow-queries.md", True),
-    ("FATAL: terminating connection due to administrator command", "metabase/slow-queries.md", True),
-    ("CACHE TIME-TO-LIVE (TTL) MULTIPLIER", "metabase/stale-results.md", True),
-    ('"investigatorId": "BAT-049A"', "results/investigate-plate.md", True),
-    ("Plate BAT-049A was swapped: new samples were created and the results reattached to them",
-     "results/plate-swapped.md", True),
-    ("Sample aaaaaaaa was retroactively failed; the plate was re-pushed with its results marked Fail",
-     "results/sample-retroactively-failed.md", True),
-    ("Presence Absence Results Exist for a Sample Marked as never-tested", "results/never-tested-results.md", True),
-    ("Labels of the wrong collection set were used at the SCAN in-person enrollment event",
-     "barcodes/wrong-collection-set.md", True),
-    ("Asymptomatic Kiosk collection labels used instead of SCAN STAVE labels", "barcodes/wrong-collection-set.md", True),
-    ("sfs-switchboard.service: Failed with result 'exit-code'.", "services/sfs-switchboard.md", True),
-    ("scan-switchboard.service: Main process exited, code=exited, status=1/FAILURE", "services/sfs-switchboard.md", True),
-    ("uWSGI workers available for husky-musher: 0", "services/husky-musher-workers.md", True),
-]
+# One catalogue (tests/triage_messages.py): search is checked with the messages as the pages show
+# them (their own example values: search cannot know another barcode), pattern mapping with all.
+SEARCHED = tm.PAGE_MESSAGES
+MESSAGES = tm.site_messages()
 
 # lunr's English stop words: the search index drops them, so a query needs only the other tokens.
 STOP_WORDS = set("""a able about across after all almost also am among an and any are as at be because been
@@ -212,29 +107,10 @@ def front_matter(path: Path) -> tuple[dict, str]:
     return triage.front_matter(path.read_text(encoding="utf-8"))
 
 
-FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+-]*)")
-INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>[^"]+)"\s*$')
-
-
-def fences(markdown: str):
-    """(language, [body lines], first line number) of every fenced block."""
-    lines = markdown.split("\n")
-    i = 0
-    while i < len(lines):
-        m = FENCE.match(lines[i])
-        if m:
-            mark = m["fence"]
-            body, start = [], i + 1
-            i += 1
-            while i < len(lines) and not re.match(rf"^\s*{re.escape(mark[0])}{{{len(mark)},}}\s*$", lines[i]):
-                body.append(lines[i])
-                i += 1
-            yield m["lang"].lower(), body, start
-        i += 1
-
-
-def includes(markdown: str) -> list[tuple[int, str]]:
-    return [(n, m["path"]) for n, line in enumerate(markdown.split("\n")) if (m := INCLUDE.match(line))]
+# one reader of includes and fences for the tests, `runbook list` and the site build
+INCLUDE = includes_module.INCLUDE
+fences = includes_module.fences
+includes = includes_module.includes
 
 
 def url_of(rel: str) -> str:
@@ -314,7 +190,7 @@ def page_tokens(search_index: dict, page: str) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("message,page,_", MESSAGES, ids=[f"{i}:{m[1]}" for i, m in enumerate(MESSAGES)])
+@pytest.mark.parametrize("message,page,_", SEARCHED, ids=[f"{i}:{m[1]}" for i, m in enumerate(SEARCHED)])
 def test_search_finds_each_message_on_its_page(search_index, message, page, _):
     separator = search_index["config"]["separator"]
     wanted = {t for t in tokens(message, separator) if t not in STOP_WORDS}

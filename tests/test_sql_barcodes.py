@@ -37,7 +37,7 @@ def test_show_barcode_sets_lists_each_barcode_and_counts_per_set(id3c_db):
         "(unknown barcode)": "1", "collections-kiosks": "1", "collections-kiosks-asymptomatic": "2"}
 
 
-def test_move_barcodes_by_set_name(id3c_db):
+def test_move_barcodes_to_set_by_set_name(id3c_db):
     _labels_scenario(id3c_db)
     out = ok(run(id3c_db, "move-barcodes-to-set", commit=True, barcodes="aaaaaaaa,BBBBBBBB,cccccccc", **MOVE))
     rows = out.rows()
@@ -51,7 +51,7 @@ def test_move_barcodes_by_set_name(id3c_db):
     assert sets["eeeeeeee"] == "collections-kiosks"
 
 
-def test_move_works_whatever_the_set_ids_are(id3c_db):
+def test_move_barcodes_to_set_works_whatever_the_set_ids_are(id3c_db):
     """Production ids 16 and 25 are not special: renumber the sets and move by name still works."""
     _labels_scenario(id3c_db)
     id3c_db.execute("insert into warehouse.identifier_set (name, use) values ('collections-brand-new', 'collection')")
@@ -66,23 +66,23 @@ def _refusal(db, words, **params):
     assert db.snapshot() == before
 
 
-def test_move_refuses_unknown_barcodes(id3c_db):
+def test_move_barcodes_to_set_refuses_unknown_barcodes(id3c_db):
     _labels_scenario(id3c_db)
     _refusal(id3c_db, ["barcodes", "12121212", "34343434"], barcodes="aaaaaaaa,12121212,34343434", **MOVE)
 
 
-def test_move_refuses_barcodes_from_more_than_one_set(id3c_db):
+def test_move_barcodes_to_set_refuses_barcodes_from_more_than_one_set(id3c_db):
     _labels_scenario(id3c_db)
     _refusal(id3c_db, ["barcodes", "eeeeeeee in collections-kiosks"], barcodes="aaaaaaaa,eeeeeeee", **MOVE)
 
 
-def test_move_refuses_barcodes_not_in_from_set(id3c_db):
+def test_move_barcodes_to_set_refuses_barcodes_not_in_from_set(id3c_db):
     _labels_scenario(id3c_db)
     _refusal(id3c_db, ["from_set collections-kiosks", "aaaaaaaa in collections-kiosks-asymptomatic"],
              barcodes="aaaaaaaa,bbbbbbbb", from_set="collections-kiosks", to_set="collections-scan-kiosks")
 
 
-def test_move_refuses_unknown_sets_and_a_change_of_use(id3c_db):
+def test_move_barcodes_to_set_refuses_unknown_sets_and_a_change_of_use(id3c_db):
     _labels_scenario(id3c_db)
     _refusal(id3c_db, ["from_set collections-nope"], barcodes="aaaaaaaa",
              from_set="collections-nope", to_set="collections-scan-kiosks")

@@ -4,7 +4,9 @@ Plus `runbook check` against the fixture schema, intact and broken."""
 
 from __future__ import annotations
 
+import ast
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,13 +23,29 @@ SQL_FILES = [p for p in SQL_FILES if p.is_file()]
 ids = [p.relative_to(catalog.snippets_root()).as_posix() for p in SQL_FILES]
 each_file = pytest.mark.parametrize("path", SQL_FILES, ids=ids)
 
-# Behaviour tests live in the area files; the generic write checks (test_sql_writes) do not count.
-BEHAVIOUR_FILES = sorted(p for p in TESTS.glob("test_sql_*.py")
-                         if p.name not in ("test_sql_coverage.py", "test_sql_writes.py"))
+
+def behaviour_tests(path: Path) -> list[str]:
+    """The tests of a snippet, found by name as FastAPI's docs_src mirror does: in
+    tests/test_sql_<area>.py (its folder under snippets/sql/), the functions named
+    test_<snippet_id with _ for ->, alone or followed by _<what it shows>. A test that merely
+    mentions the id elsewhere, or the generic checks of test_sql_writes.py, do not count."""
+    area_file = TESTS / f"test_sql_{path.parent.name}.py"
+    if not area_file.exists():
+        return []
+    # a test named for a longer id of the same folder (find-sample-documents) is that one's
+    siblings = {p.stem for p in path.parent.glob("*.sql")} | {path.stem}
+
+    def owner(test: str) -> str | None:
+        ids = [s for s in siblings if test == _test_name(s) or test.startswith(_test_name(s) + "_")]
+        return max(ids, key=len) if ids else None
+
+    tree = ast.parse(area_file.read_text(encoding="utf-8"))
+    return [node.name for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and owner(node.name) == path.stem]
 
 
-def _behaviour_text() -> str:
-    return "\n".join(p.read_text() for p in BEHAVIOUR_FILES)
+def _test_name(snippet_id: str) -> str:
+    return "test_" + snippet_id.replace("-", "_")
 
 
 def _code(text: str) -> str:
@@ -57,9 +75,25 @@ def test_examples_pass_their_own_patterns(path):
 
 @each_file
 def test_has_a_behaviour_test(path):
-    snippet_id = path.stem
-    assert f'"{snippet_id}"' in _behaviour_text(), (
-        f"{snippet_id}: no behaviour test runs it (tests/test_sql_<area>.py)")
+    name = "test_" + path.stem.replace("-", "_")
+    assert behaviour_tests(path), (
+        f"{path.stem}: no behaviour test: add {name}_<what it shows> to tests/test_sql_{path.parent.name}.py")
+
+
+def test_behaviour_tests_are_found_by_name_not_by_a_mention(tmp_path, monkeypatch):
+    """A file that only quotes the id, or a test of a longer id, is no test of this snippet."""
+    monkeypatch.setattr(sys.modules[__name__], "TESTS", tmp_path)
+    snippet = tmp_path / "snippets" / "sql" / "demo" / "find-sample.sql"
+    snippet.parent.mkdir(parents=True)
+    for sibling in ("find-sample.sql", "find-sample-documents.sql"):
+        (snippet.parent / sibling).write_text("select 1;\n", encoding="utf-8")
+    (tmp_path / "test_sql_demo.py").write_text(
+        'def test_other():\n    run(db, "find-sample")\n\n'
+        "def test_find_sample_documents_lists():\n    pass\n", encoding="utf-8")
+    assert behaviour_tests(snippet) == []
+    (tmp_path / "test_sql_demo.py").write_text("def test_find_sample_by_barcode():\n    pass\n", encoding="utf-8")
+    assert behaviour_tests(snippet) == ["test_find_sample_by_barcode"]
+    assert behaviour_tests(tmp_path / "snippets" / "sql" / "elsewhere" / "find-sample.sql") == []
 
 
 @each_file

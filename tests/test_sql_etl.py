@@ -14,7 +14,7 @@ PA_SELECTION = "select presence_absence_id from receiving.presence_absence where
 # mark-presence-absence-skipped
 
 
-def test_mark_skipped_appends_the_current_revision_so_the_etl_no_longer_picks_the_row(id3c_db):
+def test_mark_presence_absence_skipped_appends_the_current_revision_so_the_etl_no_longer_picks_the_row(id3c_db):
     earlier = {"revision": 5, "timestamp": "2020-01-01T00:00:00+00:00"}
     group = sc.pa_document(id3c_db, {"samples": []}, processing_log=[earlier])
     other = sc.pa_document(id3c_db, {"samples": []})
@@ -34,14 +34,14 @@ def test_mark_skipped_appends_the_current_revision_so_the_etl_no_longer_picks_th
     assert str(group) in out.output
 
 
-def test_mark_skipped_twice_changes_nothing_the_second_time(id3c_db):
+def test_mark_presence_absence_skipped_twice_changes_nothing_the_second_time(id3c_db):
     group = sc.pa_document(id3c_db, {"samples": []})
     ok(run(id3c_db, "mark-presence-absence-skipped", commit=True, presence_absence_id=group))
     again = ok(run(id3c_db, "mark-presence-absence-skipped", commit=True, presence_absence_id=group))
     assert again.total == 0
 
 
-def test_mark_skipped_refuses_the_guides_stale_revision(id3c_db):
+def test_mark_presence_absence_skipped_refuses_the_guides_stale_revision(id3c_db):
     sc.pa_document(id3c_db, {"samples": []}, processing_log=[{"revision": 8, "timestamp": "x"}])
     group = sc.pa_document(id3c_db, {"samples": []})
     before = id3c_db.snapshot()
@@ -50,7 +50,7 @@ def test_mark_skipped_refuses_the_guides_stale_revision(id3c_db):
     assert id3c_db.snapshot() == before
 
 
-def test_mark_skipped_refuses_an_unknown_group(id3c_db):
+def test_mark_presence_absence_skipped_refuses_an_unknown_group(id3c_db):
     out = run(id3c_db, "mark-presence-absence-skipped", commit=True, presence_absence_id=99999)
     refused(out, "presence_absence_id 99999")
 
@@ -67,7 +67,7 @@ def _aliquot_scenario(db):
     return existing
 
 
-def test_create_samples_creates_only_unknown_samples_of_the_samples_set(id3c_db):
+def test_create_samples_from_aliquot_manifest_creates_only_unknown_samples_of_the_samples_set(id3c_db):
     existing = _aliquot_scenario(id3c_db)
     out = ok(run(id3c_db, "create-samples-from-aliquot-manifest", commit=True,
                  sample_barcodes="AAAAAAAA, bbbbbbbb,cccccccc,dddddddd"))
@@ -91,7 +91,7 @@ def test_create_samples_creates_only_unknown_samples_of_the_samples_set(id3c_db)
     assert rows[1][0] == existing
 
 
-def test_create_samples_twice_changes_nothing(id3c_db):
+def test_create_samples_from_aliquot_manifest_twice_changes_nothing(id3c_db):
     _aliquot_scenario(id3c_db)
     ok(run(id3c_db, "create-samples-from-aliquot-manifest", commit=True, sample_barcodes="aaaaaaaa"))
     before = id3c_db.snapshot()
@@ -217,7 +217,7 @@ def _duplicate_scenario(db, results_on=("kept",)):
     return kept, duplicate
 
 
-def test_show_duplicate_samples_shows_encounters_and_result_counts(id3c_db):
+def test_show_duplicate_barcode_samples_shows_encounters_and_result_counts(id3c_db):
     kept, duplicate = _duplicate_scenario(id3c_db)
     rows = ok(run(id3c_db, "show-duplicate-barcode-samples", sample_ids=f"{kept},{duplicate},999999")).rows()
     by_id = {row["sample_id"]: row for row in rows}
@@ -228,7 +228,7 @@ def test_show_duplicate_samples_shows_encounters_and_result_counts(id3c_db):
     assert by_id["999999"]["problem"].startswith("no such sample (or you lack its access role")
 
 
-def test_delete_duplicate_sample_deletes_the_one_without_results(id3c_db):
+def test_delete_duplicate_barcode_sample_deletes_the_one_without_results(id3c_db):
     kept, duplicate = _duplicate_scenario(id3c_db)
     out = ok(run(id3c_db, "delete-duplicate-barcode-sample", commit=True, sample_ids=f"{kept},{duplicate}"))
     assert column(out.rows(), "sample_id") == [str(duplicate)]
@@ -236,7 +236,7 @@ def test_delete_duplicate_sample_deletes_the_one_without_results(id3c_db):
     assert id3c_db.execute("select count(*) from warehouse.presence_absence")[0][0] == 2
 
 
-def test_delete_duplicate_sample_refuses_when_both_have_results(id3c_db):
+def test_delete_duplicate_barcode_sample_refuses_when_both_have_results(id3c_db):
     kept, duplicate = _duplicate_scenario(id3c_db, results_on=("kept", "duplicate"))
     before = id3c_db.snapshot()
     out = run(id3c_db, "delete-duplicate-barcode-sample", commit=True, sample_ids=f"{kept},{duplicate}")
@@ -244,13 +244,13 @@ def test_delete_duplicate_sample_refuses_when_both_have_results(id3c_db):
     assert id3c_db.snapshot() == before
 
 
-def test_delete_duplicate_sample_refuses_when_neither_has_results(id3c_db):
+def test_delete_duplicate_barcode_sample_refuses_when_neither_has_results(id3c_db):
     kept, duplicate = _duplicate_scenario(id3c_db, results_on=())
     out = run(id3c_db, "delete-duplicate-barcode-sample", commit=True, sample_ids=f"{kept},{duplicate}")
     refused(out, "no sample has presence/absence results")
 
 
-def test_delete_duplicate_sample_refuses_unknown_ids_and_a_single_id(id3c_db):
+def test_delete_duplicate_barcode_sample_refuses_unknown_ids_and_a_single_id(id3c_db):
     kept, _ = _duplicate_scenario(id3c_db)
     refused(run(id3c_db, "delete-duplicate-barcode-sample", sample_ids=f"{kept},424242"), "no sample with id 424242")
     refused(run(id3c_db, "delete-duplicate-barcode-sample", sample_ids=f"{kept}"), "at least two")
@@ -331,32 +331,32 @@ def _closest(db, barcode):
             for r in ok(run(db, "find-closest-barcodes", barcode=barcode)).rows()]
 
 
-def test_closest_barcodes_one_substitution(id3c_db):
+def test_find_closest_barcodes_one_substitution(id3c_db):
     _known_barcodes(id3c_db)
     assert _closest(id3c_db, "aaaaaaab") == [("aaaaaaaa", "samples", "1", "1 substitution")]
 
 
-def test_closest_barcodes_transposition_counts_as_one(id3c_db):
+def test_find_closest_barcodes_transposition_counts_as_one(id3c_db):
     _known_barcodes(id3c_db)
     assert _closest(id3c_db, "12345687") == [
         ("12345678", "collections-scan", "1", "characters 7 and 8 swapped")]
 
 
-def test_closest_barcodes_swap_plus_substitution_is_two(id3c_db):
+def test_find_closest_barcodes_swap_plus_substitution_is_two(id3c_db):
     _known_barcodes(id3c_db)
     # Hamming distance 3 from 12345678, but one swap (1-2) and one substitution away.
     assert _closest(id3c_db, "21345679") == [
         ("12345678", "collections-scan", "2", "1 substitution, characters 1 and 2 swapped")]
 
 
-def test_closest_barcodes_two_substitutions_and_nothing_further(id3c_db):
+def test_find_closest_barcodes_two_substitutions_and_nothing_further(id3c_db):
     _known_barcodes(id3c_db)
     assert _closest(id3c_db, "12345699") == [("12345678", "collections-scan", "2", "2 substitutions")]
     assert _closest(id3c_db, "12349999") == []
     assert _closest(id3c_db, "ffffffff") == []
 
 
-def test_closest_barcodes_exact_and_case_insensitive(id3c_db):
+def test_find_closest_barcodes_exact_and_case_insensitive(id3c_db):
     _known_barcodes(id3c_db)
     assert _closest(id3c_db, "BBBBBBBB") == [
         ("bbbbbbbb", "collections-kiosks", "0", "exact match: the barcode is known")]

@@ -14,8 +14,12 @@ import pytest
 from requirements import need
 from sqlsnippets import column, ok, refused, run
 
-THRESHOLD_MINUTES = "0.015"  # 0.9 s: the old query runs past it, one started just before does not
-OLD_ENOUGH = 1.3  # seconds the old query has run before the snippet looks
+# The old query has run OLD_ENOUGH s when the snippet looks; the young one is started just before
+# it and must stay under the threshold while `runbook run` starts psql and the snippet runs. On a
+# loaded two-core machine that took more than the former 0.9 s: 4 s leaves room, 6 s is past it.
+THRESHOLD_MINUTES = "0.0667"  # 4 s
+OLD_ENOUGH = 6.0  # seconds the old query has run before the snippet looks
+YOUNG_AGE = 1.0  # seconds the young query has run, at least, when the snippet looks
 
 
 def url_as(url: str, user: str, password: str | None = None) -> str:
@@ -94,9 +98,15 @@ def test_cancel_long_queries_cancels_only_old_metabase_queries(pg_server, id3c_d
     assert sessions.state("rb-old-metabase")[1] == "active", "a dry run cancels nothing"
 
     sessions.start("rb-young-metabase", young_url)  # started just before the snippet looks
+    young_started = time.monotonic()
     young = sessions.wait_active("rb-young-metabase")
+    time.sleep(YOUNG_AGE)  # young, not brand new: a threshold read as seconds would cancel it
     done = ok(run(id3c_db, "cancel-long-queries", commit=True, minutes=THRESHOLD_MINUTES))
     elapsed = time.monotonic() - started
+    young_age = time.monotonic() - young_started
+    assert young_age < float(THRESHOLD_MINUTES) * 60, (
+        f"the machine took {young_age:.1f} s to start the young query and run the snippet: "
+        "past the threshold, so this run cannot tell young from old")
     assert [(r["pid"], r["usename"], r["action"]) for r in done.rows()] == [(str(old), "metabase", "cancelled")]
     assert done.total == 0
 
@@ -129,7 +139,7 @@ def _ttls(db):
     return dict(db.execute("select id, cache_ttl from report_card order by id"))
 
 
-def test_set_cache_ttl_of_a_uniquely_named_question(metabase_db):
+def test_set_question_cache_ttl_of_a_uniquely_named_question(metabase_db):
     _cards(metabase_db)
     before = _ttls(metabase_db)
     out = ok(run(metabase_db, "set-question-cache-ttl", commit=True, question="Weekly", cache_ttl=0))
@@ -139,7 +149,7 @@ def test_set_cache_ttl_of_a_uniquely_named_question(metabase_db):
     assert after == {**before, 3: 0}
 
 
-def test_set_cache_ttl_refuses_a_name_shared_by_several_cards_unless_told(metabase_db):
+def test_set_question_cache_ttl_refuses_a_name_shared_by_several_cards_unless_told(metabase_db):
     _cards(metabase_db)
     before = metabase_db.snapshot(schemas=("public",))
     refused(run(metabase_db, "set-question-cache-ttl", commit=True, question="Daily results", cache_ttl=0),
@@ -150,7 +160,7 @@ def test_set_cache_ttl_refuses_a_name_shared_by_several_cards_unless_told(metaba
     assert _ttls(metabase_db) == {1: 0, 2: 0, 3: None}
 
 
-def test_set_cache_ttl_refuses_an_unknown_or_hostile_name(metabase_db):
+def test_set_question_cache_ttl_refuses_an_unknown_or_hostile_name(metabase_db):
     _cards(metabase_db)
     before = metabase_db.snapshot(schemas=("public",))
     refused(run(metabase_db, "set-question-cache-ttl", commit=True, question="Daily", cache_ttl=0),

@@ -17,7 +17,10 @@ import triage_messages as tm
 from runbook.site import hooks as site_hooks
 from runbook.snippets import catalog
 from runbook.snippets import commands as snippet_commands
+from runbook.snippets.includes import fences
+from runbook.triage import cli as triage_cli
 from runbook.triage import pages as triage
+from runbook.triage import report as triage_report
 from runbook.triage import scanner as logscan
 from runbook.triage.scanner import Scanner, anchors
 
@@ -31,7 +34,7 @@ def problems():
 
 @pytest.fixture(scope="module")
 def engine(problems):
-    return triage.Triage(problems)
+    return triage_report.Triage(problems)
 
 
 def pages_matching(problems, line):
@@ -39,7 +42,7 @@ def pages_matching(problems, line):
 
 
 def run(*args, input=None):
-    result = CliRunner().invoke(triage.triage_cmd, [*args, "--docs", str(DOCS)], input=input)
+    result = CliRunner().invoke(triage_cli.triage_cmd, [*args, "--docs", str(DOCS)], input=input)
     return result
 
 
@@ -250,7 +253,7 @@ def test_each_context_pattern_is_shown_on_a_page_declaring_it(engine):
         shown = []
         for page in ctx.pages:
             body = (DOCS / page).read_text(encoding="utf-8")
-            shown += [line for fence in re.findall(r"```text\n(.*?)```", body, re.S) for line in fence.splitlines()]
+            shown += [line for fence in fences(body) if fence.lang == "text" for line in fence.lines]
         assert any(ctx.pattern.search(line) for line in shown), f"{ctx.pattern.pattern!r}: no page of {ctx.pages} shows it"
 
 
@@ -295,7 +298,7 @@ def test_each_problem_takes_the_group_of_its_own_process_and_episode(tmp_path):
 ])
 def test_bad_context_entries_are_reported(tmp_path, context, message):
     (tmp_path / "bad.md").write_text(f"---\ncontext:\n{context}\n---\n# Bad\n", encoding="utf-8")
-    result = CliRunner().invoke(triage.triage_cmd, ["x", "--docs", str(tmp_path)])
+    result = CliRunner().invoke(triage_cli.triage_cmd, ["x", "--docs", str(tmp_path)])
     assert result.exit_code != 0
     assert "bad.md" in result.output and message in result.output, result.output
     meta, _ = triage.front_matter((tmp_path / "bad.md").read_text(encoding="utf-8"))
@@ -316,10 +319,50 @@ def test_base_url_is_configurable():
     assert "https://runbook.example.org/id3c/etl/sample-not-found/" in result.output
 
 
-def test_no_known_problem_exits_zero():
-    result = run(tm.UNRELATED[0])
-    assert result.exit_code == 0
-    assert "no known problem" in result.output
+def test_exit_status_is_zero_found_one_none_like_grep():
+    assert run(tm.UNRELATED[0]).exit_code == 1
+    assert "no known problem" in run(tm.UNRELATED[0]).output
+    assert run(tm.UNRELATED[0], "--json").exit_code == 1
+    assert json.loads(run(tm.UNRELATED[0], "--json").output) == {"problems": []}
+    assert run(tm.UNRELATED[0], tm.MESSAGES[0][0]).exit_code == 0
+    assert run("-", input="\n".join(tm.UNRELATED) + "\n").exit_code == 1
+
+
+def test_exit_status_of_the_installed_command_for_a_script():
+    """What an operator's `if runbook triage ...; then` sees: the real process's status."""
+    found = subprocess.run([sys.executable, "-m", "runbook", "triage", tm.MESSAGES[0][0]], capture_output=True)
+    none = subprocess.run([sys.executable, "-m", "runbook", "triage", tm.UNRELATED[0]], capture_output=True)
+    error = subprocess.run([sys.executable, "-m", "runbook", "triage", "--log", "/nonexistent/syslog"], capture_output=True)
+    assert (found.returncode, none.returncode, error.returncode) == (0, 1, 2), (found, none, error)
+
+
+def test_first_and_last_seen_follow_the_timestamps_not_the_input_order(tmp_path):
+    """`--log syslog --log syslog.2.gz` reads the newer file first: first seen is still the oldest line."""
+    line = "id3c[7]: id3c.db WARNING: No identifier found for barcode «abcdef12»"
+    newer, older = tmp_path / "syslog", tmp_path / "syslog.2.gz"
+    newer.write_text(f"Nov 30 02:00:01 backoffice {line}\nNov 30 03:10:00 backoffice {line}\n", encoding="utf-8")
+    older.write_bytes(gzip.compress(f"Nov  8 23:59:59 backoffice {line}\nNov 28 01:00:00 backoffice {line}\n".encode()))
+    result = run("--log", str(newer), "--log", str(older), "--json")
+    assert result.exit_code == 0, result.output
+    [report] = json.loads(result.output)["problems"]
+    assert (report["count"], report["first_seen"], report["last_seen"]) == (4, "Nov  8 23:59:59", "Nov 30 03:10:00")
+    # ISO stamps too, with fractions of either separator and an offset: compared as written
+    iso = tmp_path / "etl.log"
+    iso.write_text(f"2021-11-29 21:00:00,001 {line}\n2021-11-29T20:51:08.123-08:00 {line}\n"
+                   f"2021-11-29T21:00:00.5 {line}\n", encoding="utf-8")
+    [report] = json.loads(run("--log", str(iso), "--json").output)["problems"]
+    assert (report["first_seen"], report["last_seen"]) == ("2021-11-29T20:51:08.123-08:00", "2021-11-29T21:00:00.5")
+
+
+def test_syslog_stamps_without_a_year_take_the_year_that_is_not_in_the_future():
+    from datetime import datetime
+
+    m = triage_report._TIMESTAMP.search
+    now = datetime(2027, 1, 2, 12, 0)
+    assert triage_report.parse_timestamp(m("Dec 31 23:00:00 host"), now) == datetime(2026, 12, 31, 23, 0)
+    assert triage_report.parse_timestamp(m("Jan  2 11:00:00 host"), now) == datetime(2027, 1, 2, 11, 0)
+    assert triage_report.parse_timestamp(m("2021/11/29 20:51:08"), now) == datetime(2021, 11, 29, 20, 51, 8)
+    assert triage_report.parse_timestamp(m("2021-13-45 20:51:08"), now) is None
 
 
 def test_standard_input(problems):
@@ -440,7 +483,7 @@ def test_installed_command_runs():
 
 def test_pattern_that_does_not_compile_is_reported(tmp_path):
     (tmp_path / "bad.md").write_text("---\nerrors:\n  - 'broken ('\n---\n# Bad\n", encoding="utf-8")
-    result = CliRunner().invoke(triage.triage_cmd, ["x", "--docs", str(tmp_path)])
+    result = CliRunner().invoke(triage_cli.triage_cmd, ["x", "--docs", str(tmp_path)])
     assert result.exit_code != 0
     assert "bad.md" in result.output and "does not compile" in result.output
 
@@ -488,8 +531,10 @@ def test_each_pages_own_examples_lead_back_to_it(problems, engine):
         if "## What you see" not in body:
             continue
         section = body.split("## What you see", 1)[1].split("\n## ", 1)[0]
-        for fence in re.findall(r"```text\n(.*?)```", section, re.S):
-            lines = [line.strip() for line in fence.splitlines() if line.strip()]
+        for fence in fences(section):
+            if fence.lang != "text":
+                continue
+            lines = [line.strip() for line in fence.lines if line.strip()]
             pages = [(line, (engine.classify(line) or (None,))[0]) for line in lines]
             context = [line for line in lines if (engine.classify_context(line) or (None,))[0] is not None
                        and problem.relpath in engine.classify_context(line)[0].pages]

@@ -159,6 +159,137 @@ UNRELATED: list[str] = [
     '10.0.0.7 - - [29/Nov/2021:20:51:19 -0800] "GET /switchboard/metabase HTTP/1.1" 503 299',
 ]
 
+# The messages as the pages show them (the guide's and the facts' section 4, with the pages' own
+# example values), and alert texts the pages give where there is no log line: (message, page,
+# whether an errors pattern must map it). tests/test_site.py checks that the site's search finds
+# each on its page and that no other page's pattern maps it, for these and for site_messages().
+PAGE_UUID = "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"
+PAGE_MESSAGES: list[tuple[str, str, bool]] = [
+    # guide
+    ("Aborting with error: Specimen with unexpected «collections-clia-compliance» barcode «aaaaaaaa»",
+     "etl/fhir-unexpected-barcode-set.md", True),
+    (f"No sample with identifier «{PAGE_UUID}» found", "etl/sample-not-found.md", True),
+    ("Aborting with error: Identifier found in set «samples-haarvi», not «samples»",
+     "etl/presence-absence-invalid-set.md", True),
+    ("Rolling back to savepoint presence_absence group {the group number}", "etl/presence-absence-invalid-set.md", False),
+    ("AssertionError: Collection identifier found in set «samples», not {'collections-environmental', "
+     "'collections-kiosks', 'http://collections-seattleflu.org', 'collections-self-test', "
+     "'collections-household-intervention', 'collections-swab&send-asymptomatic', "
+     "'collections-kiosks-asymptomatic', 'collections-swab&send', 'collections-household-observation', "
+     "'http://collections-fluathome.org'}", "etl/manifest-found-in-set.md", True),
+    ("Aborting with error: Collection identifier found in set «collections-haarvi», not "
+     "{'collections-household-observation', 'http://collections-seattleflu.org', "
+     "'http://collections-fluathome.org', 'collections-household-intervention', 'collections-self-test', "
+     "'samples-haarvi', 'collections-environmental', 'collections-kiosks', 'collections-swab&send', "
+     "'collections-scan', 'collections-kiosks-asymptomatic', 'collections-swab&send-asymptomatic'}",
+     "etl/manifest-found-in-set.md", True),
+    ("Aborting with error: Sample identifier found in set «samples-haarvi», not {'samples'}",
+     "etl/manifest-found-in-set.md", True),
+    ("Aborting with error: More than one sample matching sample and/or collection barcodes: "
+     "[Record(id=137871, identifier=None, collection_identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', "
+     "encounter_id=1754975),    Record(id=138045, identifier='bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', "
+     "collection_identifier=None, encounter_id=None)]", "etl/manifest-more-than-one-sample.md", True),
+    ("Aborting with error: More than one sample matching sample and/or collection barcodes: "
+     "[Record(id=118997, identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', "
+     "collection_identifier='bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', encounter_id=416344), "
+     "Record(id=120434, identifier=None, collection_identifier='cccccccc-cccc-cccc-cccc-cccccccccccc', "
+     "encounter_id=416344)]", "etl/manifest-more-than-one-sample.md", True),
+    ("Aborting with error: More than one sample matching sample and/or collection barcodes: "
+     "[Record(id=122250, identifier=None, collection_identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', "
+     "encounter_id=418757), Record(id=119610, identifier='bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', "
+     "collection_identifier='cccccccc-cccc-cccc-cccc-cccccccccccc', encounter_id=420854)]",
+     "etl/manifest-more-than-one-sample.md", True),
+    ("Found duplicate record id «999» in project 12345.\n"
+     "Duplicate record ids are commonly due to repeating instruments/longitudinal events in REDCap,\n"
+     "which the redcap-det ETL is currently unable to handle.\n"
+     "If your REDCap project does not have repeating instruments or longitudinal events,\n"
+     "then this may be caused by a bug in REDCap.", "etl/redcap-duplicate-record-id.md", True),
+    ("Unknown discharge disposition value «...» for barcode «...».", "etl/redcap-discharge-disposition.md", True),
+    ("To determine how long each saved question's cached result should stick around, we take the query's "
+     "average execution time and multiply that by whatever you input here. So if a query takes on average "
+     "2 minutes to run, and you input 10 for your multiplier, its cache entry will persist for 20 minutes.",
+     "metabase/stale-results.md", True),
+    ("ERROR Errors were encountered (n=1) during processing of: "
+     "['s3://dokku-stack-phi/covid19/results-scan-study/AAAAAAAA-2020-01-01-en.pdf']",
+     "return-of-results/pdf-generation-errors.md", True),
+    ("Dropped 2 REDCap records with duplicated barcodes: ['AAAAAAAA']",
+     "return-of-results/duplicated-barcodes-dropped.md", True),
+    ("read(4,  <unfinished ...>", "services/husky-musher-workers.md", True),
+    # facts section 4 (current code)
+    ("No identifier found for barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
+    ("Skipping record «42» with unknown sample barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
+    ("Skipping record «42» with unknown collection barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
+    ("Skipping record «42» because it has neither a sample barcode nor a collection barcode",
+     "etl/unknown-barcode.md", True),
+    ("Skipping results for sample without a known identifier «aaaaaaab»", "etl/unknown-barcode.md", True),
+    ("Skipping collected specimen with unknown barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
+    ("Skipping manifest record with unknown sample barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
+    ("Skipping kit with unknown barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
+    ("Skipping collected swab sample with unknown barcode «aaaaaaab»", "etl/unknown-barcode.md", True),
+    (f"No sample found with identifier «{PAGE_UUID}» or collection identifier «None»", "etl/sample-not-found.md", True),
+    (f"Aborting with error: {PAGE_UUID}", "etl/sample-not-found.md", True),
+    ("Aborting with error: None", "etl/sample-not-found.md", True),
+    ("No sample with identifier «{specimen_identifier.uuid}» found.", "etl/sample-not-found.md", True),
+    (f"No sample with «{PAGE_UUID}» found", "etl/sample-not-found.md", True),
+    ("Identifier found in invalid set «samples-haarvi»", "etl/presence-absence-invalid-set.md", True),
+    # a `context:` line, not an error: no errors pattern maps it (tests/test_triage.py covers its context)
+    ("Nov 29 20:51:08 backoffice id3c-production[12345] id3c.db.session DEBUG: Rolling back to savepoint "
+     "presence_absence group 4242",
+     "etl/presence-absence-invalid-set.md", False),
+    ("Sample identifier found in set «samples-haarvi», not {'samples'}", "etl/manifest-found-in-set.md", True),
+    ("Sample identifier found in set «samples-haarvi»,not {'samples'}", "etl/manifest-found-in-set.md", True),
+    ("Skipping record «42» because collection identifier found in set «samples», not  "
+     "{'collections-kiosks', 'collections-scan'}", "etl/manifest-found-in-set.md", True),
+    ("Specimen with unexpected «collections-clia-compliance» barcode «aaaaaaaa»",
+     "etl/fhir-unexpected-barcode-set.md", True),
+    ("Skipping specimen with unexpected «collections-clia-compliance» barcode «aaaaaaaa»",
+     "etl/fhir-unexpected-barcode-set.md", True),
+    ("More than one sample matching sample and/or collection barcodes: [Record(id=1, identifier=None, "
+     "collection_identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', encounter_id=2)]",
+     "etl/manifest-more-than-one-sample.md", True),
+    ("Unknown discharge disposition value «96» for barcode «aaaaaaaa».", "etl/redcap-discharge-disposition.md", True),
+    ("Exception: Duplicate barcodes detected in project 12345: 'SCAN English'", "linelists/linelist-failed.md", True),
+    # alert texts where the guide has no log line
+    ("/opt/backoffice/bin/wa-doh-linelists/generate", "linelists/linelist-failed.md", True),
+    ("metabase.service: Main process exited, code=exited, status=1/FAILURE", "metabase/metabase-down.md", True),
+    ("metabase.service: Failed with result 'exit-code'.", "metabase/metabase-down.md", True),
+    ('10.0.0.1 - - [29/Nov/2021:20:51:08 -0800] "GET /metabase/ HTTP/1.1" 503 299', "metabase/metabase-down.md", True),
+    ("[Mon Nov 29 20:51:08.123456 2021] [proxy:error] [pid 1234:tid 140245] (111)Connection refused: AH00957: "
+     "HTTP: attempt to connect to 127.0.0.1:3000 (localhost) failed", "metabase/metabase-down.md", True),
+    ("ERROR: canceling statement due to user request", "metabase/slow-queries.md", True),
+    ("FATAL: terminating connection due to administrator command", "metabase/slow-queries.md", True),
+    ("CACHE TIME-TO-LIVE (TTL) MULTIPLIER", "metabase/stale-results.md", True),
+    ('"investigatorId": "BAT-049A"', "results/investigate-plate.md", True),
+    ("Plate BAT-049A was swapped: new samples were created and the results reattached to them",
+     "results/plate-swapped.md", True),
+    ("Sample aaaaaaaa was retroactively failed; the plate was re-pushed with its results marked Fail",
+     "results/sample-retroactively-failed.md", True),
+    ("Presence Absence Results Exist for a Sample Marked as never-tested", "results/never-tested-results.md", True),
+    ("Labels of the wrong collection set were used at the SCAN in-person enrollment event",
+     "barcodes/wrong-collection-set.md", True),
+    ("Asymptomatic Kiosk collection labels used instead of SCAN STAVE labels", "barcodes/wrong-collection-set.md", True),
+    ("sfs-switchboard.service: Failed with result 'exit-code'.", "services/sfs-switchboard.md", True),
+    ("scan-switchboard.service: Main process exited, code=exited, status=1/FAILURE", "services/sfs-switchboard.md", True),
+    ("uWSGI workers available for husky-musher: 0", "services/husky-musher-workers.md", True),
+]
+
+
+def site_messages() -> list[tuple[str, str, bool]]:
+    """Every message of this catalogue once, for the site tests: PAGE_MESSAGES, then MESSAGES
+    (mapped) and CONTEXT lines (not mapped by an errors pattern) that PAGE_MESSAGES lacks."""
+    seen = {m for m, _, _ in PAGE_MESSAGES}
+    out = list(PAGE_MESSAGES)
+    for message, page, _ in MESSAGES:
+        if message not in seen:
+            out.append((message, page, True))
+            seen.add(message)
+    for line, pages, _ in CONTEXT:
+        if line not in seen:
+            out.append((line, pages[0], False))
+            seen.add(line)
+    return out
+
+
 SET_NAMES = [
     "collections-uw-home", "collections-scan-tiny-swabs", "samples-haarvi", "collections-kiosks",
     "collections-clia-compliance", "collections-seattleflu.org", "kits-fluathome.org", "samples",

@@ -17,7 +17,7 @@ COMMANDS = {
     "receipts": ("runbook.snippets.receipt_commands:receipts_cmd", "List the receipts of committed runs; `show FILE` prints one."),
     "undo": ("runbook.snippets.receipt_commands:undo_cmd", "Put back what a committed run changed, from its receipt."),
     "check": ("runbook.snippets.commands:check_cmd", "Plan every SQL snippet against a live schema."),
-    "triage": ("runbook.triage.pages:triage_cmd", "Map error lines or a log to their runbook page."),
+    "triage": ("runbook.triage.cli:triage_cmd", "Map error lines or a log to their page; exit 0 found, 1 none, 2 error."),
     "playground": ("runbook.pg.playground:playground_cmd", "Start a throwaway ID3C-like database."),
     "build-py36": ("runbook.py36.cli:build_cmd", "Build Python 3.6 on macOS Big Sur (the guide, scripted)."),
 }

@@ -14,6 +14,7 @@ import time
 import click
 
 from runbook.pg import server as postgres
+from runbook.shell import runbook_command
 
 TRY = [
     ("find-plate-documents", "-p plate=BAT-049A"),
@@ -51,9 +52,10 @@ def instructions(server: postgres.Server, id3c: postgres.Database, metabase: pos
         "",
         "Run snippets against it:",
     ]
-    lines += [f"  runbook run {sid} --dsn {dsn} {params}".rstrip() for sid, params in TRY]
+    runbook = runbook_command()
+    lines += [f"  {runbook} run {sid} --dsn {dsn} {params}".rstrip() for sid, params in TRY]
     lines += [
-        f"  runbook check --dsn {dsn} --metabase-dsn {shlex.quote(metabase.url)}",
+        f"  {runbook} check --dsn {dsn} --metabase-dsn {shlex.quote(metabase.url)}",
         "",
         "Demo data: runbook/pg/data/demo-data.sql says what each row is for.",
         "Press Ctrl-C to stop; the server and its files are removed.",

@@ -25,9 +25,17 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def repo_root() -> Path:
-    """The checkout that holds snippets/ and docs/ (RUNBOOK_ROOT overrides, for installed copies)."""
+    """The folder that holds snippets/ and docs/: RUNBOOK_ROOT, else the checkout this package
+    runs from (tools/runbook/, also under `pip install -e .`), else the copy an installed wheel
+    carries in runbook/content/ (pyproject.toml's force-include), so `runbook` works anywhere."""
     env = os.environ.get("RUNBOOK_ROOT")
-    return Path(env) if env else Path(__file__).resolve().parents[3]
+    if env:
+        return Path(env)
+    package = Path(__file__).resolve().parents[1]
+    checkout = package.parents[1]
+    if package.parent.name == "tools" and (checkout / "snippets").is_dir():
+        return checkout
+    return package / "content"
 
 
 def snippets_root() -> Path:

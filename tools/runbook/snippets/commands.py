@@ -7,13 +7,12 @@ live in runbook.snippets.runner.
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import click
 
-from runbook.snippets import catalog, client, receipts, runner, undo
+from runbook.snippets import catalog, client, includes, receipts, runner, undo
 
 WRITE_NOTE = (
     "-- effect: write. The lines below run inside begin; ... check the output, save its last\n"
@@ -55,14 +54,8 @@ def _bind(snippet: catalog.Snippet, given: dict[str, str]) -> dict[str, str]:
 
 def pages_including(relpath: str, docs: Path | None = None) -> list[str]:
     """docs/**/*.md pages with a `--8<-- "<relpath>"` line (relpath: from the checkout's root);
-    a page that only mentions the path does not count."""
-    docs = docs or catalog.repo_root() / "docs"
-    include = re.compile(r'^\s*--8<--\s+"' + re.escape(relpath) + r'"\s*$', re.M)
-    found = []
-    for page in sorted(docs.rglob("*.md")):
-        if include.search(page.read_text(errors="replace")):
-            found.append(page.relative_to(docs.parent).as_posix())
-    return found
+    a page that only mentions the path does not count (runbook.snippets.includes reads them)."""
+    return includes.pages_including(relpath, docs or catalog.repo_root() / "docs")
 
 
 param_option = click.option(
