@@ -241,7 +241,7 @@
     var found = query.trim() ? classify(engine, query) : null;
     if (!found) {
       if (box) box.remove();
-      state.search = null;
+      state.search = { query: query, page: null, values: {}, at: performance.now() };
       return;
     }
     var info = engine.data.pages[found.page];
@@ -257,7 +257,7 @@
     ]);
     var fresh = el("ol", { class: "runbook-known", "aria-label": "Known errors" }, [item]);
     if (box) box.replaceWith(fresh); else result.insertBefore(fresh, result.querySelector(".md-search-result__list"));
-    state.search = { page: found.page, values: found.values, at: performance.now() };
+    state.search = { query: query, page: found.page, values: found.values, at: performance.now() };
   }
 
   function renderPaste(engine, text, out) {
