@@ -121,7 +121,7 @@
   }
 
   function syncButton(block) {
-    var button = block.querySelector(".md-clipboard");
+    var button = block.querySelector("[data-clipboard-target]");
     if (!button) return;
     var invalid = block.classList.contains("runbook-snippet--invalid");
     button.disabled = invalid;
@@ -130,7 +130,7 @@
 
   /* A click on a disabled copy button (or one Material added after the last update) copies nothing. */
   document.addEventListener("click", function (event) {
-    var button = event.target.closest && event.target.closest(".runbook-snippet--invalid .md-clipboard");
+    var button = event.target.closest && event.target.closest(".runbook-snippet--invalid [data-clipboard-target]");
     if (!button) return;
     event.preventDefault();
     event.stopImmediatePropagation();
@@ -156,9 +156,9 @@
       }
       update(block);
       // Material adds the copy button after this runs on a first load
-      if (!block.querySelector(".md-clipboard")) {
+      if (!block.querySelector("[data-clipboard-target]")) {
         var observer = new MutationObserver(function () {
-          if (block.querySelector(".md-clipboard")) { observer.disconnect(); syncButton(block); }
+          if (block.querySelector("[data-clipboard-target]")) { observer.disconnect(); syncButton(block); }
         });
         observer.observe(block, { childList: true, subtree: true });
       }
