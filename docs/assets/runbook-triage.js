@@ -33,6 +33,8 @@
     var patterns = data.patterns.map(function (p) {
       return Object.assign({}, p, { re: new RegExp(p.source, p.flags) });
     });
+    // V8 compiles a regular expression on its first use: do it now, not on the operator's keystroke
+    patterns.forEach(function (p) { p.re.exec(""); });
     return {
       data: data,
       patterns: patterns,
