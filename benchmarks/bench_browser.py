@@ -28,8 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tools"))
 
-import triage_messages as tm  # noqa: E402
 from benchlib import percentile, show  # noqa: E402
+
+import triage_messages as tm  # noqa: E402
 from browserlib import LAUNCH_ARGS, chromium_path  # noqa: E402
 from sitebuild import failure, run_build  # noqa: E402
 
