@@ -321,6 +321,12 @@
   }
 
   document.addEventListener("input", onSearchInput, true);
+  // Material's clear button resets the search form without an input event
+  document.addEventListener("reset", function (event) {
+    if (!event.target.matches || !event.target.matches(".md-search__form")) return;
+    var box = document.querySelector(".md-search-result .runbook-known");
+    if (box) box.remove();
+  }, true);
   document.addEventListener("keydown", onSearchKey, true);
   if (window.document$ && window.document$.subscribe) {
     window.document$.subscribe(setupPaste);
