@@ -6,8 +6,9 @@ test needs it; the schema is loaded once into a template database, and every tes
 clone (CREATE DATABASE ... TEMPLATE, ~10-30 ms). With RUNBOOK_REQUIRE_POSTGRES=1 a missing
 provider fails those tests instead of skipping them.
 
-Fixtures: pg_server (session), id3c_db, metabase_db (per test), psql_bin (session), and
-site_build (session: the mkdocs site, see tests/sitebuild.py).
+Fixtures: pg_server (session), id3c_db, metabase_db (per test), psql_bin (session),
+site_build (session: the mkdocs site, see tests/sitebuild.py), and from tests/browserlib.py
+site_url and browser (session: the built site served, and Chromium).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import pytest
 import sitebuild
 from requirements import need
 from runbook.pg import server as postgres
+
+# the browser tests' fixtures (site_url, browser): tests/browserlib.py
+pytest_plugins = ["browserlib"]
 
 PG_FIXTURES = {"pg_server", "id3c_db", "metabase_db", "id3c_template", "metabase_template"}
 

@@ -8,7 +8,7 @@ Screenshots of the home page, a section page and three problem pages, at both si
 test-artifacts/screenshots/ (RUNBOOK_ARTIFACTS_DIR to change; CI uploads the folder).
 
 The site is the session's `mkdocs build --strict` (conftest's site_build), served by
-test_search_browser's site_url fixture; Chromium is launched with that module's helpers.
+browserlib's site_url fixture; Chromium is launched with its helpers.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from requirements import need
+from browserlib import LAUNCH_ARGS, chromium_path  # site_url: a fixture of browserlib (conftest)
 from sitebuild import REPO
-from test_search_browser import LAUNCH_ARGS, chromium_path, site_url  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -43,21 +42,13 @@ OTHER_PAGES = ["", "using-snippets/", "errata/", "contacts/", "tags/"] + [f"{a}/
 
 
 @pytest.fixture(scope="module")
-def chromium():
+def chromium(playwright_driver):
     """A browser of this module's own: the phone context needs touch emulation, which the
-    search tests' persistent context cannot switch on."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    need("browser", sync_playwright is not None, "Playwright for Python is not installed")
-    executable = chromium_path()
-    need("browser", executable is not None,
-         "no Chromium executable (apt-get install chromium, or set RUNBOOK_CHROMIUM)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
+    search tests' persistent context cannot switch on. Launched from the run's one driver."""
+    browser = playwright_driver.chromium.launch(executable_path=chromium_path(), headless=True,
+                                                args=LAUNCH_ARGS)
+    yield browser
+    browser.close()
 
 
 def _closed_network(context):

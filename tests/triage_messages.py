@@ -58,6 +58,10 @@ MESSAGES: list[tuple[str, str, dict | None]] = [
     ("Aborting with error: aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa", SAMPLE_NOT_FOUND,
      {"identifier": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"}),
     ("Aborting with error: None", SAMPLE_NOT_FOUND, None),
+    # the last line of the traceback (the exception's text is only the identifier, or None)
+    ("id3c.cli.command.etl.SampleNotFoundError: aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa", SAMPLE_NOT_FOUND,
+     {"identifier": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"}),
+    ("id3c.cli.command.etl.SampleNotFoundError: None", SAMPLE_NOT_FOUND, None),
     # P/A AssertionError: guide-era and current text (the savepoint line is in CONTEXT below).
     ("Aborting with error: Identifier found in set «samples-haarvi», not «samples»", PA_INVALID_SET,
      {"set_name": "samples-haarvi"}),
@@ -79,6 +83,9 @@ MESSAGES: list[tuple[str, str, dict | None]] = [
     ("Aborting with error: Sample identifier found in set «samples-haarvi»,not {'samples'}", MANIFEST_SET, None),
     ("Skipping record «42» because collection identifier found in set «samples», not    "
      "{'collections-scan', 'collections-kiosks'}", MANIFEST_SET, None),
+    # the current code's set of allowed collection sets (36 names, in any order) after a run of spaces
+    ("Skipping record «42» because collection identifier found in set «samples», not      {"
+     + ", ".join(f"'collections-{n}'" for n in range(36)) + "}", MANIFEST_SET, None),
     # Manifest Exception: more than one sample (the guide's three examples).
     ("Aborting with error: More than one sample matching sample and/or collection barcodes: "
      "[Record(id=137871, identifier=None, collection_identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', "
@@ -93,6 +100,12 @@ MESSAGES: list[tuple[str, str, dict | None]] = [
      "[Record(id=122250, identifier=None, collection_identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', "
      "encounter_id=418757), Record(id=119610, identifier='bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', "
      "collection_identifier='cccccccc-cccc-cccc-cccc-cccccccccccc', encounter_id=420854)]", MORE_THAN_ONE, None),
+    # the current manifest ETL's Record lists more fields than the pages show
+    ("Aborting with error: More than one sample matching sample and/or collection barcodes: "
+     "[Record(id=137871, identifier=None, collection_identifier='aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', "
+     "encounter_id=1754975, details={'note': 'x'}, access_role=None, identifiers_changed=False), "
+     "Record(id=138045, identifier='bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb', collection_identifier=None, "
+     "encounter_id=None, details=None, access_role='reporter', identifiers_changed=True)]", MORE_THAN_ONE, None),
     # REDCap DET (guide-era only: both were removed from the code).
     ("Found duplicate record id «999» in project 12345.", REDCAP_DUPLICATE, None),
     ("Unknown discharge disposition value «96» for barcode «aaaaaaaa».", DISCHARGE, None),
@@ -331,6 +344,17 @@ def variants(message: str, rng: random.Random, groups: dict | None = None) -> tu
     return text, groups
 
 
+# How the real ETLs print a message (id3c.cli's logging): the debug console, the default console,
+# syslog as the issue quotes it and as /var/log/syslog holds it. Tracebacks end in a fourth form,
+# `<module>.<Exception>: <text>`, which the catalogue holds as messages of their own.
+LINE_FORMS = {
+    "debug-console": "[2026-12-04 10:24:06] [pid 405] id3c.cli.command.etl.manifest WARNING: {}",
+    "console": "[2026-12-04 10:24:07] {}",
+    "syslog": "id3c[405] id3c.cli.command.etl.manifest WARNING: {}",
+    "var-log-syslog": "Dec  4 10:24:08 backoffice id3c[405]: id3c.cli.command.etl.manifest WARNING: {}",
+}
+
+
 def as_syslog(message: str, pid: int = 4242, when: str = "Nov 29 20:51:08", logger: str = "id3c.cli.command") -> str:
     """The message as an id3c line in /var/log/syslog."""
     return f"{when} backoffice id3c[{pid}]: {logger} ERROR: {message}"
@@ -360,3 +384,29 @@ SEARCHES: list[tuple[str, str]] = [
     ("Identifier found in invalid set", PA_INVALID_SET),
     ("Duplicate barcodes detected", LINELIST),
 ]
+
+
+def paste(lines: int, seed: int = 405, problem_share: float = 0.2) -> str:
+    """A log excerpt of `lines` lines as an operator would paste it: unrelated lines, every
+    catalogue message in every LINE_FORMS form with other values, and presence/absence savepoint
+    lines of several processes, some beside their error (lending its group) and some alone."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    forms = list(LINE_FORMS.values())
+    while len(out) < lines:
+        roll = rng.random()
+        if roll < problem_share:
+            message, _, groups = rng.choice(MESSAGES)
+            text, _ = variants(message, rng, groups)
+            out.append(rng.choice(forms).format(text))
+        elif roll < problem_share + 0.02:
+            pid, group = rng.randint(100, 999), rng.randint(1, 99999)
+            out.append(f"Dec  4 10:25:{rng.randint(10, 59)} backoffice id3c[{pid}]: id3c.db.session DEBUG: "
+                       f"Rolling back to savepoint presence_absence group {group}")
+            if rng.random() < 0.7:
+                set_name = rng.choice(SET_NAMES)
+                out.append(f"Dec  4 10:25:{rng.randint(10, 59)} backoffice id3c[{pid}]: id3c.cli.command ERROR: "
+                           f"Aborting with error: Identifier found in invalid set «{set_name}»")
+        else:
+            out.append(rng.choice(UNRELATED))
+    return "\n".join(out[:lines]) + "\n"

@@ -36,6 +36,10 @@ import yaml
 from runbook.snippets import catalog
 
 DEFAULT_BASE_URL = "http://localhost:8000/"
+# Shared by `runbook triage` (triage/report.py) and the site's in-browser triage (site/patterns.py),
+# so both lend context values and cap instances alike.
+MAX_INSTANCES = 50  # distinct identifier sets reported per problem (JSON)
+CONTEXT_WINDOW = 50  # lines between a context line and the problem line it lends its values to
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
 _ITEM = re.compile(r"^(?P<indent>\s*)\d+\.\s+(?P<text>.*)$")

@@ -14,12 +14,17 @@ from bisect import bisect_left
 from datetime import datetime, timedelta
 
 from runbook.snippets import catalog
-from runbook.triage.pages import Context, Finding, Problem, find_snippet
+from runbook.triage.pages import (
+    CONTEXT_WINDOW,
+    MAX_INSTANCES,
+    Context,
+    Finding,
+    Problem,
+    find_snippet,
+)
 from runbook.triage.scanner import Scanner
 
-MAX_INSTANCES = 50  # distinct identifier sets reported per problem (JSON)
-TEXT_INSTANCES = 3  # ... and printed as text
-CONTEXT_WINDOW = 50  # lines between a context line and the problem line it lends its values to
+TEXT_INSTANCES = 3  # distinct identifier sets printed per problem as text (JSON: MAX_INSTANCES)
 
 _TIMESTAMP = re.compile(
     r"(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
