@@ -2,7 +2,7 @@
 
     python benchmarks/bench_postgres.py [--rounds N] [--provider embedded --provider local ...]
 
-For each provider (default: the one runbook.pg.server picks): server start to first query,
+For each provider (default: the one runbook.pg picks): server start to first query,
 template build, what a test waits for with a clone (CREATE DATABASE ... TEMPLATE, connect,
 query; the drop runs in the background as in the fixtures; median and p95), and the same when
 the schema DDL is re-run into a fresh database instead. The figure that matters is the ratio
@@ -18,7 +18,7 @@ import time
 
 from benchlib import ms, percentile, show
 
-from runbook.pg import server as postgres
+from runbook import pg as postgres
 
 
 def cycle(server, make, background_drop: bool = True) -> float:

