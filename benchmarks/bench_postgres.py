@@ -45,7 +45,10 @@ def measure(provider: str | None, rounds: int) -> list[tuple[str, str]]:
     if provider:
         os.environ["RUNBOOK_PG_PROVIDER"] = provider
     start = time.perf_counter()
-    server = postgres.start_server()
+    try:
+        server = postgres.start_server()
+    except (postgres.NoProviderError, postgres.ServerStartError) as exc:
+        raise SystemExit(f"bench_postgres: {exc}") from None
     server.admin_execute("select 1")
     ready = time.perf_counter() - start
     try:
@@ -87,6 +90,7 @@ def measure(provider: str | None, rounds: int) -> list[tuple[str, str]]:
         steps = [(f"  of which {k}", ms(v)) for k, v in server.timings.items()]
         return [
             ("provider", f"{server.provider}, PostgreSQL {server.version.split()[0]}"),
+            *[("note", note) for note in server.notes],
             ("data directory", server.datadir or "(server's own)"),
             ("server start to first query", ms(ready)),
             *steps,

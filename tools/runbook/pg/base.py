@@ -12,9 +12,14 @@ import secrets
 import signal
 import sys
 import threading
+from pathlib import Path
 
 FIXTURE_ROLES = ("reporter", "metabase")
 SUPERUSER = "postgres"
+# Every database the runbook creates sorts text bytewise, whichever server it is on: the official
+# postgres image initialises with en_US.utf8 (which ignores hyphens when sorting), our own
+# servers with --no-locale, an existing server with whatever it has. Production's is unknown.
+DATABASE_COLLATION = "C"
 
 SERVER_SETTINGS = {
     # Throwaway data: durability buys nothing.
@@ -30,6 +35,7 @@ SERVER_SETTINGS = {
     "dynamic_shared_memory_type": "mmap",
     "log_min_error_statement": "panic",
 }
+
 
 class NoProviderError(RuntimeError):
     """No way to get a PostgreSQL server; the message says how to get one."""
@@ -60,6 +66,9 @@ class Server:
         self.created_roles: set[str] = set()
         self.timings: dict[str, float] = {}
         self._dropper: threading.Thread | None = None
+        # One line each on what the provider choice skipped and why, for the session header.
+        self.notes: list[str] = []
+        self.default_collation = "?"
 
     # subclasses: url(), _shutdown()
     def url(self, dbname: str | None = None) -> str:
@@ -85,6 +94,18 @@ class Server:
     def _fetch_version(self) -> None:
         self.version = self.admin_execute("show server_version")[0][0]
         self.server_version_num = int(self.admin_execute("show server_version_num")[0][0])
+        rows = self.admin_execute("select datcollate from pg_database where datname = 'template0'")
+        self.default_collation = rows[0][0] if rows else "?"
+
+    def collation(self) -> str:
+        """The collation of the databases this run creates, and the server's when it differs."""
+        if self.default_collation in (DATABASE_COLLATION, "POSIX", "?"):
+            return DATABASE_COLLATION
+        return f"{DATABASE_COLLATION} (server default {self.default_collation})"
+
+    def alive(self) -> bool:
+        """Whether the server still runs (an existing server is assumed to)."""
+        return not self._stopped
 
     def drop_sql(self, name: str) -> str:
         force = " with (force)" if getattr(self, "server_version_num", 0) >= 130000 else ""
@@ -102,7 +123,8 @@ class Server:
 
     def describe(self) -> str:
         where = f", datadir {self.datadir}" if self.datadir else ""
-        return f"provider {self.provider}, PostgreSQL {self.version}{where}"
+        return (f"provider {self.provider}, PostgreSQL {self.version}, "
+                f"collation {self.collation()}{where}")
 
     def drop_later(self, name: str) -> None:
         """Drop a database in a background thread (with its own connection), so that a test
@@ -188,6 +210,23 @@ def pid_alive(pid: int) -> bool:
         return True
     return True
 
+
+def process_started(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot, from /proc), so that a reused pid is
+    not taken for the run that labelled a container; None where /proc is not there."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[-1].split()[19]
+
+
+def run_alive(pid: int, started: str | None) -> bool:
+    """Whether the run with this pid (and start time, when known) still runs."""
+    if not pid_alive(pid):
+        return False
+    now = process_started(pid)
+    return started is None or now is None or now == started
 
 
 _RUNNING: set[Server] = set()

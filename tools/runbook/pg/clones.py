@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from runbook.pg.base import Server, quote_ident
+from runbook.pg.base import DATABASE_COLLATION, Server, quote_ident
 
 
 class Database:
@@ -92,7 +92,14 @@ def clone_strategy(server: Server) -> str:
 
 def create_database(server: Server, name: str, template: str = "template0",
                     strategy: str = "") -> Database:
+    """An empty database (template0) gets the run's collation and UTF8 explicitly, so that an
+    existing server with another default sorts as our own servers do; a clone inherits them."""
     sql = f"create database {quote_ident(name)} template {quote_ident(template)}"
+    if template == "template0":
+        sql += (f" encoding 'UTF8' lc_collate '{DATABASE_COLLATION}'"
+                f" lc_ctype '{DATABASE_COLLATION}'")
+        if getattr(server, "server_version_num", 0) >= 150000:  # a server whose default is ICU
+            sql += " locale_provider libc"
     if strategy:
         sql += f" strategy {strategy}"
     server.admin_execute(sql)

