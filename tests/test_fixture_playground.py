@@ -8,8 +8,10 @@ import re
 import pytest
 from click.testing import CliRunner
 
+from requirements import need
 from runbook import pg as postgres
 from runbook.pg import playground
+from runbook.pg.server import _embedded_bindir
 
 
 @pytest.fixture
@@ -66,9 +68,11 @@ def test_demo_data_situations(demo):
 
 
 def test_playground_command_sets_up_prints_and_cleans_up(pg_server):
-    if pg_server.provider not in ("local", "embedded"):
-        pytest.skip("starts a server of its own: checked with local/embedded providers")
-    env = {"RUNBOOK_PG_PROVIDER": "local", "RUNBOOK_PG_BINDIR": str(pg_server.bindir)}
+    """On a local server of its own, whatever the run's provider (the Docker playground:
+    tests/test_postgres_docker.py)."""
+    bindir = pg_server.bindir if pg_server.provider in ("local", "embedded") else _embedded_bindir()
+    need("postgres", bindir is not None, "no local binaries for a playground of its own")
+    env = {"RUNBOOK_PG_PROVIDER": "local", "RUNBOOK_PG_BINDIR": str(bindir)}
     result = CliRunner().invoke(playground.playground_cmd, ["--exit"], env=env)
     assert result.exit_code == 0, result.output
     url = re.search(r"ID3C database\s+(\S+)", result.output).group(1)

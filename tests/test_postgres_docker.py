@@ -181,6 +181,15 @@ def embedded_or_local(clean_env) -> str:
 # against a fake engine
 
 
+def test_an_engine_with_the_image_is_chosen_before_local_binaries(engine, no_reaper, clean_env):
+    clean_env.setenv("RUNBOOK_PG_BINDIR", "/usr/lib/postgresql/15/bin")
+    assert pg.choose_provider() == ("docker", "postgres:15")
+    clean_env.setenv("RUNBOOK_PG_IMAGE", "postgres:15-alpine")
+    assert pg.choose_provider() == ("local", "/usr/lib/postgresql/15/bin")  # not there
+    engine.images.add("postgres:15-alpine")
+    assert pg.choose_provider() == ("docker", "postgres:15-alpine")
+
+
 def test_the_container_request_carries_tmpfs_command_collation_and_owner(engine, no_reaper, clean_env):
     """testcontainers 4.15 passes tmpfs= itself: giving it again made create() raise a TypeError
     before any request reached the engine. Whatever the version, the request must carry it once."""
@@ -307,7 +316,11 @@ KILLED_RUN = textwrap.dedent("""
 """)
 
 
-def test_a_killed_run_leaves_a_container_that_the_next_run_removes(real_engine):
+def test_a_killed_run_leaves_a_container_that_the_next_run_removes(real_engine, clean_env):
+    """kill -9 skips atexit (and here there is no reaper): the next run's sweep removes the
+    container by its labels, and leaves the container of a run that is alive."""
+    clean_env.setenv("RUNBOOK_PG_PROVIDER", "docker")
+    live = pg.start_server()
     child = subprocess.Popen([sys.executable, "-c", KILLED_RUN], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env=child_env())
     try:
@@ -319,18 +332,13 @@ def test_a_killed_run_leaves_a_container_that_the_next_run_removes(real_engine):
         assert leftover.labels["org.id3c-runbook.pid"] == str(child.pid)
         assert line[:12] in pg_docker.sweep_containers()
         assert not real_engine.containers.list(all=True, filters={"id": line})
+        assert live.admin_execute("select 1") == [(1,)]  # ours: alive, so left alone
         assert pg_docker.sweep_containers() == []
     finally:
         if child.poll() is None:
             child.kill()
+        live.stop()
         pg_docker.sweep_containers()
-
-
-def test_the_sweep_leaves_the_containers_of_live_runs(real_engine, pg_server):
-    if pg_server.provider != "docker":
-        pytest.skip("the run's own server is not a container")  # checked in CI's Docker pass
-    pg_docker.sweep_containers()
-    assert pg_server.admin_execute("select 1") == [(1,)]
 
 
 def test_the_docker_playground_listens_on_loopback_with_a_random_password(real_engine):
