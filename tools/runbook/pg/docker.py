@@ -59,9 +59,12 @@ def pull_timeout() -> float:
         raise ServerStartError(f"RUNBOOK_PG_PULL_TIMEOUT={value}: expected seconds") from None
 
 
+SKIP_DOCKER = "skip Docker with RUNBOOK_PG_PROVIDER=embedded"
+
+
 def way_out(image: str) -> str:
     return (f"pull it (docker pull {image}), set RUNBOOK_PG_IMAGE to an image the engine has, "
-            "or skip Docker with RUNBOOK_PG_PROVIDER=embedded")
+            f"or {SKIP_DOCKER}")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -224,7 +227,10 @@ def build_container(image: str, password: str, loopback_port: int | None = None)
 
     loopback_port: publish on 127.0.0.1 only (0 for a free port), for the playground; None
     publishes where testcontainers connects from (all interfaces, or the bridge gateway)."""
-    container = _postgres_container_class()(
+    container_class = _postgres_container_class()
+    for name in ("testcontainers.core.container", "testcontainers.core.waiting_utils"):
+        logging.getLogger(name).setLevel(logging.WARNING)  # 4.9 logs each wait to stderr
+    container = container_class(
         image, username=SUPERUSER, password=password, dbname="postgres", driver=None
     )
     container.with_env("PGDATA", DOCKER_PGDATA)
@@ -266,13 +272,11 @@ class DockerServer(Server):
         if removed:
             self.notes.append(f"docker: removed {len(removed)} container(s) of runs that are "
                               f"gone: {', '.join(removed)}")
-        for name in ("testcontainers.core.container", "testcontainers.core.waiting_utils"):
-            logging.getLogger(name).setLevel(logging.WARNING)  # 4.9 logs each wait to stderr
         self.container = build_container(self.image, self.password, self.loopback_port)
         _RUNNING.add(self)
         began = time.perf_counter()
         try:
-            self.container.start()
+            self._start_watching_the_engine()
             if self.loopback_port is not None:
                 self.host = "127.0.0.1"
             else:
@@ -287,6 +291,28 @@ class DockerServer(Server):
                 f"docker: could not start {self.image}: {_first_line(exc)}"
             ) from exc
         return self
+
+    def _start_watching_the_engine(self, every: float = 1.0) -> None:
+        """container.start(), failing as soon as the engine stops answering: testcontainers
+        would go on retrying its readiness check for two minutes."""
+        done = threading.Event()
+        failed: list[BaseException] = []
+
+        def start():
+            try:
+                self.container.start()
+            except BaseException as exc:
+                failed.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=start, daemon=True, name="runbook-docker-start").start()
+        while not done.wait(every):
+            ok, why = docker_reachable()
+            if not ok and not done.is_set():
+                raise ServerStartError(f"the Docker engine stopped answering ({why})")
+        if failed:
+            raise failed[0]
 
     def url(self, dbname: str | None = None) -> str:
         return (f"postgresql://{SUPERUSER}:{quote(self.password, safe='')}@{self.host}:{self.port}"

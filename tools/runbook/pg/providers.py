@@ -131,11 +131,11 @@ def start_server(tcp: bool = False, port: int | None = None) -> Server:
             notes.extend(server.notes)
             if provider != "docker" or _forced() or docker_required():
                 if provider == "docker":
-                    raise ServerStartError(f"{exc}; {docker.way_out(detail)}") from exc
+                    raise ServerStartError(f"{exc}; or {docker.SKIP_DOCKER}") from exc
                 raise
             skip["docker"] = str(exc)
             notes.append(f"{exc}; falling through to the next provider "
-                         f"({docker.way_out(detail)})")
+                         f"(to do so at once: {docker.SKIP_DOCKER})")
             continue
         except BaseException:
             server.stop()
