@@ -270,6 +270,28 @@ def test_an_engine_that_stops_mid_setup_falls_back_to_the_next_provider(engine, 
         server.stop()
 
 
+def test_a_run_counts_as_gone_when_killed_even_before_it_is_reaped():
+    """The sweep's test of a label's pid: a zombie (killed, parent not yet waited) is gone, and
+    so is a live process whose start time differs (the pid was reused)."""
+    from runbook.pg import base
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        started = base.process_started(child.pid)
+        assert base.run_alive(child.pid, started) and base.run_alive(child.pid, None)
+        assert not base.run_alive(child.pid, str(int(started) + 1))
+        child.kill()
+        deadline = time.monotonic() + 5
+        while base._proc_stat(child.pid)[0] != "Z" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert base.pid_alive(child.pid)  # a zombie still answers kill(pid, 0)
+        assert not base.run_alive(child.pid, started)
+    finally:
+        child.kill()
+        child.wait()
+    assert not base.run_alive(child.pid, started)
+
+
 def test_every_database_sorts_bytewise(pg_server, id3c_db):
     """The same order on every provider: the official image's en_US.utf8 ignores hyphens."""
     assert id3c_db.execute(

@@ -211,22 +211,32 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state first); None without /proc."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+    except OSError:
+        return None
+
+
 def process_started(pid: int) -> str | None:
     """When process `pid` started (clock ticks since boot, from /proc), so that a reused pid is
     not taken for the run that labelled a container; None where /proc is not there."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[-1].split()[19]
+    fields = _proc_stat(pid)
+    return fields[19] if fields else None
 
 
 def run_alive(pid: int, started: str | None) -> bool:
-    """Whether the run with this pid (and start time, when known) still runs."""
+    """Whether the run with this pid (and start time, when known) still runs: a killed run whose
+    parent has not reaped it yet (a zombie) is gone too."""
     if not pid_alive(pid):
         return False
-    now = process_started(pid)
-    return started is None or now is None or now == started
+    fields = _proc_stat(pid)
+    if fields is None:
+        return True
+    if fields[0] in ("Z", "X"):
+        return False
+    return started is None or fields[19] == started
 
 
 _RUNNING: set[Server] = set()
