@@ -243,6 +243,22 @@ def test_an_engine_without_the_image_falls_through_with_one_line(engine, no_reap
         pg.choose_provider()
 
 
+def test_the_playground_says_in_one_line_why_docker_is_not_there(engine, no_reaper, clean_env):
+    from click.testing import CliRunner
+
+    from runbook.pg import playground
+
+    engine.images = set()
+    env = {"RUNBOOK_PG_PROVIDER": "docker", "RUNBOOK_PG_IMAGE": "postgres:15",
+           "RUNBOOK_PG_PULL_TIMEOUT": "2"}
+    result = CliRunner().invoke(playground.playground_cmd, ["--exit"], env=env)
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("Error: RUNBOOK_PG_PROVIDER=docker, but the Docker engine has no image")
+    assert "no such host" in line and "RUNBOOK_PG_PROVIDER=embedded" in line
+    assert "Traceback" not in result.output
+
+
 def test_without_the_reaper_image_the_run_goes_on_without_the_reaper(engine, clean_env, monkeypatch):
     from testcontainers.core.config import testcontainers_config as config
 

