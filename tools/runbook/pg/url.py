@@ -56,7 +56,7 @@ class UrlServer(Server):
         host = parts.hostname or dict(
             p.split("=", 1) for p in parts.query.split("&") if "=" in p
         ).get("host", "localhost")
-        return f"provider url ({host}), PostgreSQL {self.version}"
+        return f"provider url ({host}), PostgreSQL {self.version}, collation {self.collation()}"
 
     def _shutdown(self) -> None:
         # Drop what this run created, newest first, then the roles it created, if they are free.
