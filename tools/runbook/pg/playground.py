@@ -1,8 +1,9 @@
 """`runbook playground`: a throwaway ID3C-like database with demo data, until Ctrl-C.
 
-It uses the same providers and schema as the tests (runbook.pg.server): the ID3C-like schema plus
+It uses the same providers and schema as the tests (runbook.pg): the ID3C-like schema plus
 runbook/pg/data/demo-data.sql in a database `id3c`, and Metabase's report_card in `metabase`.
-Everything is removed when it stops.
+Everything is removed when it stops. It listens on 127.0.0.1 only (a container publishes its port
+there, with a random password that the printed DSN carries).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import shutil
 import time
 
 import click
+import psycopg
 
-from runbook.pg import server as postgres
+from runbook import pg as postgres
 from runbook.shell import runbook_command
+from runbook.snippets.client import psql_binary
 
 TRY = [
     ("find-plate-documents", "-p plate=BAT-049A"),
@@ -38,10 +41,11 @@ def setup(server: postgres.Server, demo: bool = True) -> tuple[postgres.Database
 
 
 def instructions(server: postgres.Server, id3c: postgres.Database, metabase: postgres.Database) -> str:
-    psql = "psql" if shutil.which("psql") else postgres.psql_binary()
+    psql = "psql" if shutil.which("psql") else psql_binary()
     dsn = shlex.quote(id3c.url)
     lines = [
         f"ID3C playground: {server.describe()}",
+        *server.notes,
         "",
         f"  ID3C database      {id3c.url}",
         f"  Metabase app DB    {metabase.url}",
@@ -65,24 +69,27 @@ def instructions(server: postgres.Server, id3c: postgres.Database, metabase: pos
 
 @click.command("playground")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default="a free port",
-              help="TCP port on 127.0.0.1 for a local or embedded server.")
+              help="TCP port on 127.0.0.1 (the server's, or the one a container is published on).")
 @click.option("--no-demo", is_flag=True, help="The schema only, without the demo data.")
 @click.option("--exit", "exit_now", is_flag=True, help="Set up, print, and stop at once (a smoke test).")
 def playground_cmd(port, no_demo, exit_now):
     """Start a throwaway ID3C-like database with demo data, until Ctrl-C."""
     try:
         server = postgres.start_server(tcp=True, port=port or None)
-    except postgres.NoProviderError as exc:
+    except (postgres.NoProviderError, postgres.ServerStartError) as exc:
         raise click.ClickException(str(exc)) from None
     try:
-        id3c, metabase = setup(server, demo=not no_demo)
+        try:
+            id3c, metabase = setup(server, demo=not no_demo)
+        except (RuntimeError, psycopg.Error) as exc:
+            raise click.ClickException(f"could not load the schema on {server.describe()}: "
+                                       f"{str(exc).strip().splitlines()[0]}") from None
         click.echo(instructions(server, id3c, metabase))
         if exit_now:
             return
-        process = getattr(server, "process", None)
-        while process is None or process.poll() is None:
-            time.sleep(0.5)
-        raise click.ClickException(f"the server exited with {process.returncode}")
+        while server.alive():
+            time.sleep(1)
+        raise click.ClickException(f"the server stopped: {server.describe()}")
     except KeyboardInterrupt:
         click.echo("\nStopping.")
     finally:
