@@ -354,6 +354,7 @@ KILLED_RUN = textwrap.dedent("""
 """)
 
 
+@pytest.mark.docker
 def test_a_killed_run_leaves_a_container_that_the_next_run_removes(real_engine, clean_env):
     """kill -9 skips atexit (and here there is no reaper): the next run's sweep removes the
     container by its labels, and leaves the container of a run that is alive."""
@@ -379,6 +380,7 @@ def test_a_killed_run_leaves_a_container_that_the_next_run_removes(real_engine, 
         pg_docker.sweep_containers()
 
 
+@pytest.mark.docker
 def test_the_docker_playground_listens_on_loopback_with_a_random_password(real_engine):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
