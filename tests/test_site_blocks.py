@@ -65,6 +65,22 @@ def test_each_included_snippet_shows_title_form_filled_block_and_caption(site, s
             assert f"runbook show {snippet.id}" in page
 
 
+@pytest.mark.parametrize("snippet", [s for s in catalog.discover() if s.kind == "sql" and s.effect == "write"],
+                         ids=lambda s: s.id)
+def test_a_write_snippets_caption_says_how_to_take_it_back(site, snippet):
+    """Pasted, a write keeps nothing until commit; the caption says to keep its before-images and
+    that a committed run can be undone, or, for the exceptions, why it cannot."""
+    relpath = pages_including(snippet.relpath, REPO / "docs")[0]
+    page = (site / relpath[len("docs/"):-len(".md")] / "index.html").read_text(encoding="utf-8")
+    captions = [html.unescape(re.sub(r"<[^>]+>", "", c))
+                for c in re.findall(r'<small class="runbook-caption"[^>]*>(.*?)</small>', page, re.S)]
+    [text] = [c for c in captions if f"runbook show {snippet.id} " in c + " "]
+    if snippet.header.get("undo"):
+        assert "no undo: " + snippet.header["undo"] in text
+    else:
+        assert "before-images" in text and "runbook undo" in text
+
+
 @pytest.mark.parametrize("value", ["plain", "it's", "a\\b", "x'; drop table t; --", "''", "é «x»", "a\\'b"])
 def test_psql_lines_are_the_runners(value):
     assert blocks.psql_set_line("p", value) == runner.psql_set_line("p", value)

@@ -128,6 +128,11 @@ def caption(snippet: Snippet, indent: str) -> list[str]:
         how = f"without the form: `runbook show {snippet.id}{' ' + example if example else ''}`"
         if snippet.effect == "write":
             how += f" · `runbook run {snippet.id} ...` is a dry run until `--commit`"
+            if snippet.header.get("undo"):  # the honest exceptions (a cancel, a grant) say why
+                how += f" · no undo: {snippet.header['undo']}"
+            else:
+                how += (" · pasted, keep its last result (the rows' before-images) before you type"
+                        " `commit;`; a committed `runbook run` writes a receipt that `runbook undo` puts back")
     else:
         how = "paste it into a shell: the first lines set its variables" if snippet.params else "paste it into a shell"
     rows = ["", f'{indent}<small class="runbook-caption" markdown>{how}</small>', ""]
