@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -244,8 +245,12 @@ def start_child(pg_server, env_extra=None):
     env = {k: v for k, v in os.environ.items() if k not in PROVIDER_ENV}
     env.update(RUNBOOK_PG_PROVIDER="local", RUNBOOK_PG_BINDIR=str(bindir), **(env_extra or {}))
     child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, text=True, env=env)
-    rundir, pid = child.stdout.readline().split()
+                             stderr=subprocess.PIPE, text=True, env=env)
+    line = child.stdout.readline().split()
+    if len(line) != 2:  # it died before its server started: say why
+        child.kill()
+        pytest.fail(f"the child run did not start its server:\n{child.communicate(timeout=10)[1]}")
+    rundir, pid = line
     return child, Path(rundir), int(pid)
 
 
@@ -272,17 +277,21 @@ def test_server_and_files_go_away_on_signal(pg_server, sig):
     assert not rundir.exists()
 
 
-def test_killed_parent_takes_the_server_down_and_the_next_start_sweeps(pg_server, tmp_path,
-                                                                      monkeypatch):
-    # A folder of its own: another run on this machine would sweep /dev/shm first.
-    monkeypatch.setenv("RUNBOOK_PG_TMPDIR", str(tmp_path))
-    child, rundir, pid = start_child(pg_server, {"RUNBOOK_PG_TMPDIR": str(tmp_path)})
-    child.kill()
-    child.wait(5)
-    assert gone(pid), "PR_SET_PDEATHSIG should have sent the postmaster SIGQUIT"
-    assert rundir.exists() and rundir.parent == tmp_path
-    local._sweep_stale_rundirs()
-    assert not rundir.exists()
+def test_killed_parent_takes_the_server_down_and_the_next_start_sweeps(pg_server, monkeypatch):
+    # A folder of its own: another run on this machine would sweep /dev/shm first. Not pytest's
+    # tmp_path: another pytest session of the same user may rotate those folders away meanwhile.
+    own = Path(tempfile.mkdtemp(prefix="runbook-killed-parent-"))
+    try:
+        monkeypatch.setenv("RUNBOOK_PG_TMPDIR", str(own))
+        child, rundir, pid = start_child(pg_server, {"RUNBOOK_PG_TMPDIR": str(own)})
+        child.kill()
+        child.wait(5)
+        assert gone(pid), "PR_SET_PDEATHSIG should have sent the postmaster SIGQUIT"
+        assert rundir.exists() and rundir.parent == own
+        local._sweep_stale_rundirs()
+        assert not rundir.exists()
+    finally:
+        shutil.rmtree(own, ignore_errors=True)
 
 
 def test_non_root_runs_the_server_as_itself(pg_server):
