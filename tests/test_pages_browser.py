@@ -1,5 +1,5 @@
 """The pages at 2 a.m., in a real headless Chromium at 1280x900 (desktop) and 390x844 (a phone,
-touch emulated): the summary box on the first screen and one click to the first Fix step, no
+touch emulated): the summary box and the first line of Fix step 1 on the first desktop screen, no
 table wider than a phone, a copy button that shows at rest on a touch screen, log lines clear of
 it, titles that outweigh section headings, the 404 page's search, and the printable page opened
 from disk with the network cut.
@@ -105,7 +105,11 @@ def test_screenshots_at_desktop_and_phone_sizes(desktop, phone, site_url, name, 
 
 @pytest.mark.parametrize("path", PROBLEMS)
 def test_summary_box_and_first_fix_step_on_the_first_desktop_screen(desktop, site_url, path):  # noqa: F811
+    """Opened at the top, as from search or triage: the box and the first line of Fix step 1
+    are on the first 1280x900 screen, without scrolling or clicking; the box's jump link
+    still leads there."""
     open_page(desktop, site_url, path)
+    assert desktop.evaluate("() => window.scrollY") == 0, f"{path}: the page did not open at its top"
     box = desktop.locator(".oncall-summary")
     top = box.bounding_box()
     assert top and top["y"] + top["height"] <= DESKTOP["height"], f"{path}: the summary box ends at {top}"
@@ -113,14 +117,33 @@ def test_summary_box_and_first_fix_step_on_the_first_desktop_screen(desktop, sit
     first_box = first.locator("dd").bounding_box()
     assert first_box["y"] + first_box["height"] <= DESKTOP["height"]
     assert first.locator("dd").inner_text().strip(), f"{path}: no first action"
-    # one click from the box to the first Fix step, which is then on screen
+    # the first Fix step's first line of text, unscrolled
+    step = desktop.locator("h2#fix ~ ol > li").first
+    line = step.evaluate(FIRST_LINE_JS)
+    assert line, f"{path}: Fix step 1 has no text"
+    assert 0 <= line["top"] and line["bottom"] <= DESKTOP["height"], (
+        f"{path}: the first line of Fix step 1 spans {line['top']:.0f}-{line['bottom']:.0f} px "
+        f"({line['top'] / DESKTOP['height']:.2f} screens down), not within the first {DESKTOP['height']} px")
+    # and one click from the box brings a page scrolled elsewhere back to the step
     jump = first.locator("a.oncall-summary__jump")
     assert jump.get_attribute("href").endswith("#fix")
     jump.click()
     desktop.wait_for_timeout(300)
-    step = desktop.locator("h2#fix ~ ol > li").first
     rect = step.bounding_box()
     assert rect and 0 <= rect["y"] < DESKTOP["height"] - 40, f"{path}: Fix step 1 at {rect} after the jump"
+
+
+# The first line box of an element's first text: where a reader sees the step begin.
+FIRST_LINE_JS = """(el) => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT,
+        {acceptNode: (n) => n.textContent.trim() ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_SKIP});
+    const text = walker.nextNode();
+    if (!text) return null;
+    const range = document.createRange();
+    range.selectNodeContents(text);
+    const rect = Array.from(range.getClientRects()).find(r => r.height > 0);
+    return rect ? {top: rect.top, bottom: rect.bottom} : null;
+}"""
 
 
 # ---------------------------------------------------------------- phone
