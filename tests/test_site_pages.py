@@ -274,3 +274,19 @@ def test_section_url_answers_200_from_a_plain_static_server(static_server, area)
     for page in (DOCS / area).glob("*.md"):
         if page.name != "index.md":
             assert f'href="{page.stem}/"' in body, f"/{area}/ does not link {page.stem}"
+
+
+def test_every_stylesheet_and_script_of_the_site_is_linked_from_its_pages(site):
+    """Each CSS and JS file of docs/ reaches the built pages: a second `extra_css:` key in
+    mkdocs.yml once dropped the forms' stylesheet silently (YAML keeps the last key)."""
+    home = built_page(site, "index.md")
+    problem = built_page(site, "etl/sample-not-found.md")
+    for path in sorted((REPO / "docs").rglob("*")):
+        if path.suffix in (".css", ".js") and path.is_file():
+            rel = path.relative_to(REPO / "docs").as_posix()
+            assert rel in home and rel in problem, f"{rel} is linked from no page"
+
+
+def test_mkdocs_yml_names_no_top_level_key_twice():
+    keys = re.findall(r"(?m)^([A-Za-z_]+):", (REPO / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert sorted(k for k in set(keys) if keys.count(k) > 1) == []
