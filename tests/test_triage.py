@@ -357,7 +357,7 @@ def test_first_and_last_seen_follow_the_timestamps_not_the_input_order(tmp_path)
 def test_syslog_stamps_without_a_year_take_the_year_that_is_not_in_the_future():
     from datetime import datetime
 
-    m = triage_report._TIMESTAMP.search
+    m = triage_report.TIMESTAMP.search
     now = datetime(2027, 1, 2, 12, 0)
     assert triage_report.parse_timestamp(m("Dec 31 23:00:00 host"), now) == datetime(2026, 12, 31, 23, 0)
     assert triage_report.parse_timestamp(m("Jan  2 11:00:00 host"), now) == datetime(2027, 1, 2, 11, 0)

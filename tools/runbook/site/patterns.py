@@ -24,20 +24,10 @@ import tempfile
 from pathlib import Path
 
 from runbook.site.jsregex import JsRegexError, to_js
-from runbook.triage import pages
+from runbook.triage import pages, report
 
 PATTERN_FILE = "assets/runbook-patterns.json"  # under docs/, and so under the built site
 VERSION = 1
-
-# The line facts runbook triage reads besides the pages' patterns (runbook.triage keeps its own
-# copies; the browser test compares the two programs' reports line by line).
-PROCESS = r"[\w.@-]+\[(\d+)\]"  # syslog's program[pid], searched in a line's first 100 characters
-TIMESTAMP = (
-    r"(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
-    r"|(?P<syslog>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d{2}:\d{2}:\d{2})"
-    r"|(?P<nginx>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2})"
-)
-
 
 class PatternFileError(ValueError):
     """A page's pattern cannot go into the pattern file; the message names the page and pattern."""
@@ -84,8 +74,10 @@ def build(docs_dir: Path) -> dict:
         "pages": {p.relpath: {"title": p.title, "url": _url(p.relpath), "snippet": p.snippet}
                   for p in problems},
         "patterns": entries,
-        "process": {"source": to_js(PROCESS)[0], "flags": "u", "within": 100},
-        "timestamp": {"source": to_js(TIMESTAMP)[0], "flags": "u", "within": 64},
+        # the line facts `runbook triage` reads besides the pages' patterns: its own expressions
+        "process": {"source": to_js(report.PROCESS.pattern)[0], "flags": "u", "within": report.PROCESS_WITHIN},
+        "timestamp": {"source": to_js(report.TIMESTAMP.pattern)[0], "flags": "u",
+                      "within": report.TIMESTAMP_WITHIN},
         "context_window": pages.CONTEXT_WINDOW,
         "max_instances": pages.MAX_INSTANCES,
     }
