@@ -33,13 +33,6 @@ class PatternFileError(ValueError):
     """A page's pattern cannot go into the pattern file; the message names the page and pattern."""
 
 
-def _url(relpath: str) -> str:
-    path = relpath[:-3] if relpath.endswith(".md") else relpath
-    if path == "index" or path.endswith("/index"):
-        return path[: -len("index")]
-    return path + "/"
-
-
 def _js(page: str, pattern: re.Pattern) -> dict:
     try:
         source, flags = to_js(pattern)
@@ -71,7 +64,7 @@ def build(docs_dir: Path) -> dict:
     entries += contexts.values()  # after every error pattern: a line that is both is a problem
     return {
         "version": VERSION,
-        "pages": {p.relpath: {"title": p.title, "url": _url(p.relpath), "snippet": p.snippet}
+        "pages": {p.relpath: {"title": p.title, "url": pages.site_path(p.relpath), "snippet": p.snippet}
                   for p in problems},
         "patterns": entries,
         # the line facts `runbook triage` reads besides the pages' patterns: its own expressions
