@@ -45,8 +45,8 @@ def build(docs_dir: Path) -> dict:
     """The pattern file's content for the pages under docs_dir."""
     try:
         problems = pages.load_problems(Path(docs_dir))
-    except Exception as exc:  # its own error (or click's, until triage stops raising them)
-        raise PatternFileError(str(getattr(exc, "message", None) or exc)) from None
+    except Exception as exc:  # pages.PageError naming the page, or a page YAML cannot read
+        raise PatternFileError(str(exc)) from None
     entries: list[dict] = []
     contexts: dict[tuple[str, int], dict] = {}
     for problem in problems:
