@@ -2,7 +2,7 @@
 
 Parameters are checked against the snippet's header before anything connects; a missing,
 unknown or malformed one exits with status 2 and a message that names it. The psql mechanics
-live in runbook.snippets.runner.
+live in runbook.snippets.runner (run) and runbook.snippets.check (check), both on .client.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from runbook.snippets import catalog, client, includes, receipts, runner, undo
+from runbook.snippets import catalog, check, client, includes, receipts, runner, undo
 
 WRITE_NOTE = (
     "-- effect: write. The lines below run inside begin; ... check the output, save its last\n"
@@ -206,7 +206,7 @@ def check_cmd(dsn, metabase_dsn, snippet_ids):
         if not members or (database == "metabase" and not metabase_dsn):
             continue
         try:
-            for result in runner.check_snippets(members, target):
+            for result in check.check_snippets(members, target):
                 results[result.snippet.id] = result
         except (runner.PsqlNotFound, runner.ConnectionFailed, RuntimeError) as exc:
             _fail(f"{database} database: {exc}", code=1)

@@ -406,6 +406,3 @@ def format_changes(outcome: Outcome) -> str:
         lines.append(f"  {c.table:<{width}}  {c.inserted:>8}  {c.updated:>7}  {c.deleted:>7}")
     lines.append(f"  total: {outcome.total}")
     return "\n".join(lines)
-
-
-from runbook.snippets.check import CheckResult, check_snippet, check_snippets  # noqa: E402,F401
