@@ -21,7 +21,7 @@ import pytest
 import sitebuild
 from requirements import need
 from runbook import pg as postgres
-from runbook.pg.server import psql_binary
+from runbook.snippets.client import psql_binary
 
 # the browser tests' fixtures (site_url, browser): tests/browserlib.py
 pytest_plugins = ["browserlib", "pgenv"]
