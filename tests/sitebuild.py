@@ -27,12 +27,7 @@ def mkdocs_command() -> list[str]:
 
 def run_build(dest: Path) -> subprocess.CompletedProcess:
     """Run `mkdocs build --strict` from the checkout into dest; output captured as text."""
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    return subprocess.run(
-        [*mkdocs_command(), "build", "--strict", "--config-file", str(REPO / "mkdocs.yml"),
-         "--site-dir", str(dest)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
-    )
+    return run_build_with(REPO / "mkdocs.yml", dest)
 
 
 def warnings(proc: subprocess.CompletedProcess) -> list[str]:
