@@ -1,6 +1,6 @@
 """The built site in a real headless Chromium, for the browser tests (search, triage, forms).
 
-Serves the site the session built (conftest's site_build, `mkdocs build --strict`) on 127.0.0.1
+Serves the site the session built (conftest's site, `mkdocs build --strict`) on 127.0.0.1
 from a thread, and drives Debian's `chromium` with Playwright (no browser download), on a closed
 network. Without Chromium or Playwright the tests skip, or fail under RUNBOOK_REQUIRE_BROWSER=1.
 
@@ -20,7 +20,6 @@ import threading
 import pytest
 
 from requirements import need
-from sitebuild import failure
 
 CHROMIUM_CANDIDATES = [
     os.environ.get("RUNBOOK_CHROMIUM", ""),
@@ -76,10 +75,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="session")
-def site_url(site_build):
-    site, proc = site_build
-    if failure(proc):
-        pytest.fail(f"the site does not build, so it cannot be tested in a browser:\n{failure(proc)}", pytrace=False)
+def site_url(site):
+    """The built site (conftest's site: the test fails when it does not build), served on 127.0.0.1."""
     handler = functools.partial(_QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -59,14 +59,6 @@ def built_page(site: Path, rel: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="session")
-def site(site_build):
-    dest, proc = site_build
-    if failure(proc):
-        pytest.fail(failure(proc), pytrace=False)
-    return dest
-
-
 def test_sections_and_problems_are_found():
     assert set(AREAS) >= {"etl", "metabase", "results", "services"}
     assert len(problem_pages()) >= 20
