@@ -56,6 +56,17 @@ from runbook.snippets.statements import split
 MARK = "@@runbook"
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_EXPECT = 0, 1, 2, 3
 
+# The capture table every write snippet creates and fills with the before-images (the convention,
+# docs/using-snippets.md); check and undo make it themselves from this text.
+UNDO_TABLE = """\
+create temporary table if not exists runbook_undo (
+    seq bigint generated always as identity,
+    relation text not null,
+    op text not null check (op in ('delete', 'update', 'insert')),
+    before jsonb,
+    key jsonb not null
+)"""
+
 # The current row behind a captured key, read inside the snippet's transaction: the after-image
 # an undo compares with. The key columns are matched with their own types (indexes apply). The
 # exact text of json columns rides along under "runbook_json_text" (see runbook.snippets.undo).
