@@ -193,8 +193,9 @@ def opens_transaction(snippet: Snippet) -> bool:
     return bool(statements) and statements[0].keyword in ("begin", "start")
 
 
-def _include(path) -> str:
-    return "\\i '" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
+def _quoted_path(path) -> str:
+    """A file name as a psql meta-command argument: in quotes, backslashes and quotes escaped."""
+    return "'" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def build_script(snippet: Snippet, params: dict[str, str], *, commit: bool, unaligned: bool,
@@ -211,7 +212,7 @@ def build_script(snippet: Snippet, params: dict[str, str], *, commit: bool, unal
         lines.append("begin;" if write else "begin read only;")
     if not unaligned:
         lines.append("\\set QUIET off")
-    lines += [_include(snippet.path), "\\set QUIET on", f"\\echo {MARK}:finished"]
+    lines += ["\\i " + _quoted_path(snippet.path), "\\set QUIET on", f"\\echo {MARK}:finished"]
     if not write:
         return "\n".join(lines + ["rollback;"]) + "\n"
     lines += [
@@ -224,7 +225,7 @@ def build_script(snippet: Snippet, params: dict[str, str], *, commit: bool, unal
         "\\else",
         "\\set runbook_rows null",
         "\\endif",
-        "\\o " + "'" + str(capture_path).replace("\\", "\\\\").replace("'", "\\'") + "'",
+        "\\o " + _quoted_path(capture_path),
         CAPTURE,
         "\\o",
         f"\\warn {MARK}:captured",
