@@ -20,6 +20,7 @@ from urllib.parse import unquote
 import pytest
 import yaml
 
+from runbook.triage.pages import front_matter
 from sitebuild import REPO, failure, mkdocs_command, run_build_with
 
 DOCS = REPO / "docs"
@@ -43,8 +44,9 @@ def problem_pages() -> list[str]:
 
 
 def meta_of(rel: str) -> dict:
-    text = (DOCS / rel).read_text(encoding="utf-8")
-    return yaml.safe_load(text.split("---\n", 2)[1])
+    meta, _ = front_matter((DOCS / rel).read_text(encoding="utf-8"))
+    assert meta, f"{rel}: no front matter"
+    return meta
 
 
 def h1_of(built: str) -> str:
