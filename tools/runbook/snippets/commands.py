@@ -138,9 +138,9 @@ def execute(snippet, bound, *, dsn, commit, expect, undoes=None, irreversible=No
     try:
         outcome = runner.run_snippet(snippet, bound, dsn=dsn, commit=commit, expect=expect,
                                      before_commit=keep_receipt)
-    except (runner.PsqlNotFound, client.DsnError) as exc:
+    except (client.PsqlNotFound, client.DsnError) as exc:
         _fail(str(exc), code=1)
-    except runner.ConnectionFailed as exc:
+    except client.ConnectionFailed as exc:
         _fail(f"could not connect to the database, nothing ran:\n{exc}", code=1)
     except receipts.ReceiptError as exc:
         _fail(f"{exc}\nnothing was committed (no receipt, no commit)", code=1)
@@ -208,7 +208,7 @@ def check_cmd(dsn, metabase_dsn, snippet_ids):
         try:
             for result in check.check_snippets(members, target):
                 results[result.snippet.id] = result
-        except (runner.PsqlNotFound, runner.ConnectionFailed, RuntimeError) as exc:
+        except (client.PsqlNotFound, client.ConnectionFailed, RuntimeError) as exc:
             _fail(f"{database} database: {exc}", code=1)
     failed = 0
     for snippet in snippets:

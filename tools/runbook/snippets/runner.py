@@ -40,14 +40,12 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from runbook.snippets.catalog import Snippet
-from runbook.snippets.client import (  # noqa: F401  (re-exported for the CLI and the tests)
+from runbook.snippets.client import (
     FIELD_SEP,
     NULL,
     RECORD_SEP,
     ConnectionFailed,
-    PsqlNotFound,
     connection_env,
-    find_psql,
     psql_argv,
     psql_set_line,
 )
