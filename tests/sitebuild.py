@@ -1,7 +1,8 @@
 """Build the MkDocs site into a folder, the way CI and `nox -s docs` do: `mkdocs build --strict`.
 
-The site is built once per session, by the conftest's `site_build` fixture, which
-tests/test_site.py and the browser tests share:
+The site is built once per session, by the conftest's `site_build` fixture, which the site and
+browser tests share; most take the conftest's `site` (the folder; the test fails when the build
+failed or warned), a test about the build itself takes site_build:
 
     def test_x(site_build):
         site, proc = site_build        # the built folder, mkdocs' finished process (output as text)
