@@ -15,13 +15,10 @@ never asserts.
 from __future__ import annotations
 
 import argparse
-import functools
 import gzip
-import http.server
 import statistics
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +28,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 from benchlib import percentile, show  # noqa: E402
 
 import triage_messages as tm  # noqa: E402
-from browserlib import LAUNCH_ARGS, chromium_path  # noqa: E402
+from browserlib import LAUNCH_ARGS, chromium_path, served  # noqa: E402
 from sitebuild import failure, run_build  # noqa: E402
 
 # The last keystroke: its keydown, or its beforeinput for a character no key makes (« typed).
@@ -60,11 +57,6 @@ PASTE = """async (text) => {
 }"""
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=10000, help="lines in the paste (default 10000)")
@@ -87,10 +79,7 @@ def main() -> None:
             sys.exit(1)
         pattern_file = site / "assets" / "runbook-patterns.json"
         raw = pattern_file.read_bytes()
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{server.server_address[1]}/"
-        try:
+        with served(site) as url:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
                 page = browser.new_page()
@@ -111,9 +100,6 @@ def main() -> None:
                 text = tm.paste(args.lines)
                 pastes = [page.evaluate(PASTE, text) for _ in range(args.runs)]
                 browser.close()
-        finally:
-            server.shutdown()
-            server.server_close()
     walls = [p[0] for p in pastes]
     rows = [
         ("one line, last keystroke to known-error list", f"{len(singles)} lines",

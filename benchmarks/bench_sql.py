@@ -46,7 +46,7 @@ def timed(fn, rounds: int) -> list[float]:
 
 def per_snippet(rounds: int) -> list[tuple[str, str, str]]:
     from runbook import pg as postgres
-    from runbook.snippets import catalog, runner
+    from runbook.snippets import catalog, check, client, runner
 
     rows = []
     start = time.perf_counter()
@@ -64,7 +64,7 @@ def per_snippet(rounds: int) -> list[tuple[str, str, str]]:
         db = clones[0]
         db.execute("insert into warehouse.identifier (uuid, barcode, identifier_set_id)"
                    " values ('00000000-0000-4000-8000-0000aaaaaaaa', 'aaaaaaaa', 1)")
-        psql = runner.find_psql()
+        psql = client.find_psql()
         samples = timed(lambda: subprocess.run([psql, "-X", "-q", "--dbname", db.url, "-c", "select 1"],
                                                capture_output=True, check=True), rounds)
         rows.append((f"psql -c 'select 1' (x{rounds}): {psql}", ms(statistics.median(samples)), ms(percentile(samples, 95))))
@@ -83,7 +83,7 @@ def per_snippet(rounds: int) -> list[tuple[str, str, str]]:
         samples = timed(lambda: runner.run_snippet(write, wparams, dsn=db.url, unaligned=True), rounds)
         rows.append((f"runner: a write, dry run (x{rounds})", ms(statistics.median(samples)), ms(percentile(samples, 95))))
         sql = [s for s in catalog.discover() if s.kind == "sql" and s.database == "id3c"]
-        samples = timed(lambda: runner.check_snippets(sql, db.url), max(1, rounds // 5))
+        samples = timed(lambda: check.check_snippets(sql, db.url), max(1, rounds // 5))
         rows.append((f"check: {len(sql)} snippets, one psql", ms(statistics.median(samples)), ms(percentile(samples, 95))))
     finally:
         server.stop()

@@ -1,26 +1,27 @@
 """The built site in a real headless Chromium, for the browser tests (search, triage, forms).
 
-Serves the site the session built (conftest's site_build, `mkdocs build --strict`) on 127.0.0.1
+Serves the site the session built (conftest's site, `mkdocs build --strict`) on 127.0.0.1
 from a thread, and drives Debian's `chromium` with Playwright (no browser download), on a closed
 network. Without Chromium or Playwright the tests skip, or fail under RUNBOOK_REQUIRE_BROWSER=1.
 
 Fixtures (import them into a test module): site_url, browser (a persistent context: clipboard
-allowed). Helpers: open_page, search (type a query as an operator does and wait for Material's
+allowed). Helpers: served (a folder on 127.0.0.1; bench_browser uses it too), open_page, search (type a query as an operator does and wait for Material's
 search to answer it), copied_text (what a copy button copies).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 
 from requirements import need
-from sitebuild import failure
 
 CHROMIUM_CANDIDATES = [
     os.environ.get("RUNBOOK_CHROMIUM", ""),
@@ -75,18 +76,24 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def site_url(site_build):
-    site, proc = site_build
-    if failure(proc):
-        pytest.fail(f"the site does not build, so it cannot be tested in a browser:\n{failure(proc)}", pytrace=False)
-    handler = functools.partial(_QuietHandler, directory=str(site))
+@contextlib.contextmanager
+def served(folder: Path):
+    """The folder served on 127.0.0.1 from a thread while the block runs; yields its URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def site_url(site):
+    """The built site (conftest's site: the test fails when it does not build), served on 127.0.0.1."""
+    with served(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

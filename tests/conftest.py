@@ -8,7 +8,7 @@ clone (CREATE DATABASE ... TEMPLATE, ~10-30 ms). With RUNBOOK_REQUIRE_POSTGRES=1
 provider fails those tests instead of skipping them.
 
 Fixtures: pg_server (session), id3c_db, metabase_db (per test), psql_bin (session),
-site_build (session: the mkdocs site, see tests/sitebuild.py), and from tests/browserlib.py
+site_build and site (session: the mkdocs site, see tests/sitebuild.py), and from tests/browserlib.py
 site_url and browser (session: the built site served, and Chromium).
 """
 
@@ -21,7 +21,7 @@ import pytest
 import sitebuild
 from requirements import need
 from runbook import pg as postgres
-from runbook.pg.server import psql_binary
+from runbook.snippets.client import psql_binary
 
 # the browser tests' fixtures (site_url, browser): tests/browserlib.py
 pytest_plugins = ["browserlib", "pgenv"]
@@ -122,6 +122,16 @@ def site_build(tmp_path_factory):
     """The site, built once per run as CI builds it: (folder, mkdocs' finished process)."""
     dest = tmp_path_factory.mktemp("site")
     return dest, sitebuild.run_build(dest)
+
+
+@pytest.fixture(scope="session")
+def site(site_build):
+    """The built site's folder; a test that needs it fails (with mkdocs' output) when the build
+    failed or warned."""
+    dest, proc = site_build
+    if sitebuild.failure(proc):
+        pytest.fail(sitebuild.failure(proc), pytrace=False)
+    return dest
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """Build the MkDocs site into a folder, the way CI and `nox -s docs` do: `mkdocs build --strict`.
 
-The site is built once per session, by the conftest's `site_build` fixture, which
-tests/test_site.py and the browser tests share:
+The site is built once per session, by the conftest's `site_build` fixture, which the site and
+browser tests share; most take the conftest's `site` (the folder; the test fails when the build
+failed or warned), a test about the build itself takes site_build:
 
     def test_x(site_build):
         site, proc = site_build        # the built folder, mkdocs' finished process (output as text)
@@ -27,12 +28,7 @@ def mkdocs_command() -> list[str]:
 
 def run_build(dest: Path) -> subprocess.CompletedProcess:
     """Run `mkdocs build --strict` from the checkout into dest; output captured as text."""
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    return subprocess.run(
-        [*mkdocs_command(), "build", "--strict", "--config-file", str(REPO / "mkdocs.yml"),
-         "--site-dir", str(dest)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
-    )
+    return run_build_with(REPO / "mkdocs.yml", dest)
 
 
 def warnings(proc: subprocess.CompletedProcess) -> list[str]:

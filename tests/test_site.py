@@ -125,25 +125,12 @@ def tokens(text: str, separator: str) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def build(site_build):
-    return site_build
-
-
-@pytest.fixture(scope="session")
-def site(build):
-    dest, proc = build
-    if proc.returncode != 0:
-        pytest.fail(f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}")
-    return dest
-
-
-@pytest.fixture(scope="session")
 def search_index(site):
     return json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
 
 
-def test_site_builds_strictly_without_warnings(build):
-    dest, proc = build
+def test_site_builds_strictly_without_warnings(site_build):
+    dest, proc = site_build
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert warnings(proc) == []
     assert (dest / "index.html").is_file()

@@ -38,13 +38,6 @@ def blocks_in(site, relpath: str) -> list[tuple[dict, str, str]]:
     return found
 
 
-@pytest.fixture(scope="module")
-def site(site_build):
-    dest, proc = site_build
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return dest
-
-
 @pytest.mark.parametrize("snippet", catalog.discover(), ids=lambda s: s.id)
 def test_each_included_snippet_shows_title_form_filled_block_and_caption(site, snippet):
     pages = pages_including(snippet.relpath, REPO / "docs")

@@ -20,6 +20,7 @@ from urllib.parse import unquote
 import pytest
 import yaml
 
+from runbook.triage.pages import front_matter
 from sitebuild import REPO, failure, mkdocs_command, run_build_with
 
 DOCS = REPO / "docs"
@@ -43,8 +44,9 @@ def problem_pages() -> list[str]:
 
 
 def meta_of(rel: str) -> dict:
-    text = (DOCS / rel).read_text(encoding="utf-8")
-    return yaml.safe_load(text.split("---\n", 2)[1])
+    meta, _ = front_matter((DOCS / rel).read_text(encoding="utf-8"))
+    assert meta, f"{rel}: no front matter"
+    return meta
 
 
 def h1_of(built: str) -> str:
@@ -57,14 +59,6 @@ def built_page(site: Path, rel: str) -> str:
     folder = rel[: -len("index.md")] if rel.endswith("index.md") else rel[:-3] + "/"
     path = site / folder / "index.html"
     return path.read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="session")
-def site(site_build):
-    dest, proc = site_build
-    if failure(proc):
-        pytest.fail(failure(proc), pytrace=False)
-    return dest
 
 
 def test_sections_and_problems_are_found():

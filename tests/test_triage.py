@@ -21,7 +21,7 @@ from runbook.snippets.includes import fences
 from runbook.triage import cli as triage_cli
 from runbook.triage import pages as triage
 from runbook.triage import report as triage_report
-from runbook.triage import scanner as logscan
+from runbook.triage import scanner as triage_scanner
 from runbook.triage.scanner import Scanner, anchors
 
 DOCS = catalog.repo_root() / "docs"
@@ -357,7 +357,7 @@ def test_first_and_last_seen_follow_the_timestamps_not_the_input_order(tmp_path)
 def test_syslog_stamps_without_a_year_take_the_year_that_is_not_in_the_future():
     from datetime import datetime
 
-    m = triage_report._TIMESTAMP.search
+    m = triage_report.TIMESTAMP.search
     now = datetime(2027, 1, 2, 12, 0)
     assert triage_report.parse_timestamp(m("Dec 31 23:00:00 host"), now) == datetime(2026, 12, 31, 23, 0)
     assert triage_report.parse_timestamp(m("Jan  2 11:00:00 host"), now) == datetime(2027, 1, 2, 11, 0)
@@ -463,7 +463,7 @@ def test_unreadable_file_exits_two_with_a_clear_message(tmp_path, kind, monkeypa
                     raise PermissionError(13, "Permission denied", denied)
                 return open(file, *args, **kwargs)
 
-            monkeypatch.setattr(logscan, "open", open_denied, raising=False)
+            monkeypatch.setattr(triage_scanner, "open", open_denied, raising=False)
     other = tmp_path / "fine.log"
     other.write_text("nothing to see\n")
     result = run("--log", str(other), "--log", str(path))
@@ -472,7 +472,7 @@ def test_unreadable_file_exits_two_with_a_clear_message(tmp_path, kind, monkeypa
 
 
 def test_installed_command_runs():
-    """The real entry point, as an operator runs it (lazy group -> runbook.triage:triage_cmd)."""
+    """The real entry point, as an operator runs it (lazy group -> runbook.triage.cli:triage_cmd)."""
     out = subprocess.run(
         [sys.executable, "-m", "runbook", "triage", "--json", "Aborting with error: More than one sample "
          "matching sample and/or collection barcodes: [Record(id=1, identifier=None)]"],

@@ -6,7 +6,8 @@
 - base: what every server has, the errors, the registry that stops them all at exit;
 - rootuser: running the server as an unprivileged user when we are root;
 - clones: template databases and per-test clones;
-- schema: the ID3C-like schema and demo data, as package data (runbook/pg/data).
+- schema: the ID3C-like schema and demo data, as package data (runbook/pg/data);
+- playground: `runbook playground`, a throwaway database with the demo data.
 
 The names callers need are importable from here: `from runbook import pg; pg.start_server()`.
 """

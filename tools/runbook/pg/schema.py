@@ -7,22 +7,22 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def fixtures_dir() -> Path:
+def data_dir() -> Path:
     """The schema and demo data, shipped inside the package so an installed playground has them."""
     return Path(__file__).resolve().parent / "data"
 
 
 def id3c_schema_files() -> list[Path]:
-    return [fixtures_dir() / "id3c-schema.sql"]
+    return [data_dir() / "id3c-schema.sql"]
 
 
 def metabase_schema_files() -> list[Path]:
-    return [fixtures_dir() / "metabase-schema.sql"]
+    return [data_dir() / "metabase-schema.sql"]
 
 
 def demo_data_files() -> list[Path]:
-    return [fixtures_dir() / "demo-data.sql"]
+    return [data_dir() / "demo-data.sql"]
 
 
 def metabase_demo_data_files() -> list[Path]:
-    return [fixtures_dir() / "metabase-demo-data.sql"]
+    return [data_dir() / "metabase-demo-data.sql"]

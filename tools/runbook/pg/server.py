@@ -7,7 +7,7 @@ The server stops and its directory is removed at exit, on SIGTERM/SIGHUP, and wh
 that started it dies (the postmaster gets SIGQUIT through PR_SET_PDEATHSIG); directories left
 by a killed run are swept at the next start.
 
-The psql lookup lives with the runner (runbook.snippets.client); it is imported here for the servers.
+The lookup of the embedded wheel lives with the runner's psql lookup (runbook.snippets.client).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from runbook.pg.base import (
     pid_alive,
 )
 from runbook.pg.rootuser import open_path_for, service_user
-from runbook.snippets.client import embedded_bindir, psql_binary  # noqa: F401  (the psql lookup lives with the runner)
+from runbook.snippets.client import embedded_bindir
 
 RUNDIR_PREFIX = "runbook-pg-"
 

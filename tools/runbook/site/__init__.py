@@ -5,7 +5,8 @@
   in the block, the caption and the parameter table;
 - `patterns`: the pattern file (docs/assets/runbook-patterns.json) for triage in the browser;
 - `jsregex`: Python patterns written as JavaScript ones, or refused;
-- `hooks`: the MkDocs hook left for front-matter checks (Zensical skips it; tests run them too).
+- `hooks`: the MkDocs hook left for front-matter checks (Zensical skips it; tests run them too);
+- `compare`: MkDocs' and Zensical's builds side by side (`nox -s docs-zensical`).
 
 The browser side lives with the pages: docs/assets/runbook-triage.js, runbook-forms.js, runbook.css.
 """

@@ -9,9 +9,10 @@ typed, checking them with the same patterns the runner uses (converted by runboo
 without it, the examples stay and the caption's `runbook show` command is the way to fill them.
 The parameter table stays below, for reading.
 
-Quoting follows the tools that read the lines: psql unescapes backslashes and doubles quotes in a
-quoted `\\set` value (the same as runbook.snippets.runner.psql_set_line); bash values are quoted
-as shlex.quote does. A value with a quote or a semicolon therefore stays one value.
+Quoting follows the tools that read the lines: the psql lines are the runner's own
+(runbook.snippets.client.psql_set_line: quotes doubled, backslashes and line breaks escaped);
+bash values are quoted as shlex.quote does. A value with a quote or a semicolon therefore stays
+one value.
 """
 
 from __future__ import annotations
@@ -22,16 +23,11 @@ import shlex
 
 from runbook.site.jsregex import JsRegexError, to_js_fullmatch
 from runbook.snippets.catalog import Snippet
+from runbook.snippets.client import psql_set_line
 
 
 class BlockError(ValueError):
     """A snippet's header cannot become a form (a parameter pattern JavaScript cannot say)."""
-
-
-def psql_set_line(name: str, value: str) -> str:
-    """`\\set name 'value'`: backslashes doubled, quotes doubled, as psql reads them back."""
-    quoted = value.replace("\\", "\\\\").replace("'", "''")
-    return f"\\set {name} '{quoted}'"
 
 
 def shell_assign(name: str, value: str) -> str:

@@ -25,9 +25,8 @@ from markdown.preprocessors import Preprocessor
 
 from runbook.site import blocks, patterns
 from runbook.snippets import catalog
+from runbook.snippets.includes import FENCE, INCLUDE
 
-INCLUDE = re.compile(r'^(?P<indent>\s*)--8<--\s+"(?P<path>snippets/[^":]+)"\s*$')
-FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")
 PRIORITY = 33  # pymdownx.snippets is 32: this runs first, and sees the include lines
 # normalize_whitespace (30) deletes the stash's STX/ETX marks, so the HTML waits behind a plain
 # marker line until after it, and goes into the stash before html_block (20) and fences (25).
@@ -61,6 +60,7 @@ class SnippetBlocks(Preprocessor):
                     out.append(line)
                 continue
             held.append(line)
+            # closed by the same marker only, as SuperFences (which renders the page) closes it
             if match and line.strip() == fence[1]:
                 count += 1
                 out.extend(self.rewrite(held, fence[0], count))
@@ -69,7 +69,8 @@ class SnippetBlocks(Preprocessor):
         return out
 
     def rewrite(self, fenced: list[str], indent: str, count: int) -> list[str]:
-        includes = [(i, m) for i, line in enumerate(fenced) if (m := INCLUDE.match(line))]
+        includes = [(i, m) for i, line in enumerate(fenced)
+                    if (m := INCLUDE.match(line)) and _whole_snippet(m["path"])]
         if len(includes) != 1:
             return fenced
         index, include = includes[0]
@@ -89,6 +90,11 @@ class SnippetBlocks(Preprocessor):
             "", indent + stash("</div>"),
             *blocks.caption(snippet, indent),
         ]
+
+
+def _whole_snippet(path: str) -> bool:
+    """An include of a whole snippet file (not of another file, nor a line range of one)."""
+    return path.startswith("snippets/") and ":" not in path
 
 
 class StashHtml(Preprocessor):

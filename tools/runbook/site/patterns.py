@@ -24,30 +24,13 @@ import tempfile
 from pathlib import Path
 
 from runbook.site.jsregex import JsRegexError, to_js
-from runbook.triage import pages
+from runbook.triage import pages, report
 
 PATTERN_FILE = "assets/runbook-patterns.json"  # under docs/, and so under the built site
 VERSION = 1
 
-# The line facts runbook triage reads besides the pages' patterns (runbook.triage keeps its own
-# copies; the browser test compares the two programs' reports line by line).
-PROCESS = r"[\w.@-]+\[(\d+)\]"  # syslog's program[pid], searched in a line's first 100 characters
-TIMESTAMP = (
-    r"(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
-    r"|(?P<syslog>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d{2}:\d{2}:\d{2})"
-    r"|(?P<nginx>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2})"
-)
-
-
 class PatternFileError(ValueError):
     """A page's pattern cannot go into the pattern file; the message names the page and pattern."""
-
-
-def _url(relpath: str) -> str:
-    path = relpath[:-3] if relpath.endswith(".md") else relpath
-    if path == "index" or path.endswith("/index"):
-        return path[: -len("index")]
-    return path + "/"
 
 
 def _js(page: str, pattern: re.Pattern) -> dict:
@@ -62,8 +45,8 @@ def build(docs_dir: Path) -> dict:
     """The pattern file's content for the pages under docs_dir."""
     try:
         problems = pages.load_problems(Path(docs_dir))
-    except Exception as exc:  # its own error (or click's, until triage stops raising them)
-        raise PatternFileError(str(getattr(exc, "message", None) or exc)) from None
+    except Exception as exc:  # pages.PageError naming the page, or a page YAML cannot read
+        raise PatternFileError(str(exc)) from None
     entries: list[dict] = []
     contexts: dict[tuple[str, int], dict] = {}
     for problem in problems:
@@ -81,11 +64,13 @@ def build(docs_dir: Path) -> dict:
     entries += contexts.values()  # after every error pattern: a line that is both is a problem
     return {
         "version": VERSION,
-        "pages": {p.relpath: {"title": p.title, "url": _url(p.relpath), "snippet": p.snippet}
+        "pages": {p.relpath: {"title": p.title, "url": pages.site_path(p.relpath), "snippet": p.snippet}
                   for p in problems},
         "patterns": entries,
-        "process": {"source": to_js(PROCESS)[0], "flags": "u", "within": 100},
-        "timestamp": {"source": to_js(TIMESTAMP)[0], "flags": "u", "within": 64},
+        # the line facts `runbook triage` reads besides the pages' patterns: its own expressions
+        "process": {"source": to_js(report.PROCESS.pattern)[0], "flags": "u", "within": report.PROCESS_WITHIN},
+        "timestamp": {"source": to_js(report.TIMESTAMP.pattern)[0], "flags": "u",
+                      "within": report.TIMESTAMP_WITHIN},
         "context_window": pages.CONTEXT_WINDOW,
         "max_instances": pages.MAX_INSTANCES,
     }

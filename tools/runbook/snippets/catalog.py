@@ -1,6 +1,6 @@
 """The snippet catalogue: finds every file under snippets/ and reads its YAML header.
 
-One place parses headers so that the runner, the site hook, triage and the tests agree on
+One place parses headers so that the runner, the site build, triage and the tests agree on
 what a snippet is, what it changes and which parameters it takes.
 """
 

@@ -14,21 +14,10 @@ from dataclasses import dataclass, field
 
 from runbook.snippets.catalog import Snippet
 from runbook.snippets.client import ConnectionFailed, connection_env, psql_argv, psql_set_line
+from runbook.snippets.runner import UNDO_TABLE
 from runbook.snippets.statements import Statement, split
 
 MARK = "@@runbook"
-
-# The capture table write snippets fill (the convention; see runbook.snippets.undo). check makes
-# it for the session before its read-only transactions, so the statements that write to it plan.
-UNDO_TABLE = """\
-create temporary table if not exists runbook_undo (
-    seq bigint generated always as identity,
-    relation text not null,
-    op text not null check (op in ('delete', 'update', 'insert')),
-    before jsonb,
-    key jsonb not null
-)"""
-
 
 _CREATE_AS = re.compile(
     r"create\s+(?:local\s+)?temp(?:orary)?\s+table\s+(?:if\s+not\s+exists\s+)?[\w.\"]+\s+"
@@ -53,7 +42,7 @@ def _plan(snippets: list[Snippet]):
         "\\o /dev/null",
         "set statement_timeout = '30s';",
         "set lock_timeout = '5s';",
-        UNDO_TABLE + ";",
+        UNDO_TABLE + ";",  # made before the read-only transactions, so statements that fill it plan
     ]
     plans = []
     for index, snippet in enumerate(snippets):

@@ -2,7 +2,7 @@
 
 Parameters are checked against the snippet's header before anything connects; a missing,
 unknown or malformed one exits with status 2 and a message that names it. The psql mechanics
-live in runbook.snippets.runner.
+live in runbook.snippets.runner (run) and runbook.snippets.check (check), both on .client.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from runbook.snippets import catalog, client, includes, receipts, runner, undo
+from runbook.snippets import catalog, check, client, includes, receipts, runner, undo
 
 WRITE_NOTE = (
     "-- effect: write. The lines below run inside begin; ... check the output, save its last\n"
@@ -138,9 +138,9 @@ def execute(snippet, bound, *, dsn, commit, expect, undoes=None, irreversible=No
     try:
         outcome = runner.run_snippet(snippet, bound, dsn=dsn, commit=commit, expect=expect,
                                      before_commit=keep_receipt)
-    except (runner.PsqlNotFound, client.DsnError) as exc:
+    except (client.PsqlNotFound, client.DsnError) as exc:
         _fail(str(exc), code=1)
-    except runner.ConnectionFailed as exc:
+    except client.ConnectionFailed as exc:
         _fail(f"could not connect to the database, nothing ran:\n{exc}", code=1)
     except receipts.ReceiptError as exc:
         _fail(f"{exc}\nnothing was committed (no receipt, no commit)", code=1)
@@ -206,9 +206,9 @@ def check_cmd(dsn, metabase_dsn, snippet_ids):
         if not members or (database == "metabase" and not metabase_dsn):
             continue
         try:
-            for result in runner.check_snippets(members, target):
+            for result in check.check_snippets(members, target):
                 results[result.snippet.id] = result
-        except (runner.PsqlNotFound, runner.ConnectionFailed, RuntimeError) as exc:
+        except (client.PsqlNotFound, client.ConnectionFailed, RuntimeError) as exc:
             _fail(f"{database} database: {exc}", code=1)
     failed = 0
     for snippet in snippets:

@@ -40,14 +40,12 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from runbook.snippets.catalog import Snippet
-from runbook.snippets.client import (  # noqa: F401  (re-exported for the CLI and the tests)
+from runbook.snippets.client import (
     FIELD_SEP,
     NULL,
     RECORD_SEP,
     ConnectionFailed,
-    PsqlNotFound,
     connection_env,
-    find_psql,
     psql_argv,
     psql_set_line,
 )
@@ -55,6 +53,17 @@ from runbook.snippets.statements import split
 
 MARK = "@@runbook"
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_EXPECT = 0, 1, 2, 3
+
+# The capture table every write snippet creates and fills with the before-images (the convention,
+# docs/using-snippets.md); check and undo make it themselves from this text.
+UNDO_TABLE = """\
+create temporary table if not exists runbook_undo (
+    seq bigint generated always as identity,
+    relation text not null,
+    op text not null check (op in ('delete', 'update', 'insert')),
+    before jsonb,
+    key jsonb not null
+)"""
 
 # The current row behind a captured key, read inside the snippet's transaction: the after-image
 # an undo compares with. The key columns are matched with their own types (indexes apply). The
@@ -182,8 +191,9 @@ def opens_transaction(snippet: Snippet) -> bool:
     return bool(statements) and statements[0].keyword in ("begin", "start")
 
 
-def _include(path) -> str:
-    return "\\i '" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
+def _quoted_path(path) -> str:
+    """A file name as a psql meta-command argument: in quotes, backslashes and quotes escaped."""
+    return "'" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def build_script(snippet: Snippet, params: dict[str, str], *, commit: bool, unaligned: bool,
@@ -200,7 +210,7 @@ def build_script(snippet: Snippet, params: dict[str, str], *, commit: bool, unal
         lines.append("begin;" if write else "begin read only;")
     if not unaligned:
         lines.append("\\set QUIET off")
-    lines += [_include(snippet.path), "\\set QUIET on", f"\\echo {MARK}:finished"]
+    lines += ["\\i " + _quoted_path(snippet.path), "\\set QUIET on", f"\\echo {MARK}:finished"]
     if not write:
         return "\n".join(lines + ["rollback;"]) + "\n"
     lines += [
@@ -213,7 +223,7 @@ def build_script(snippet: Snippet, params: dict[str, str], *, commit: bool, unal
         "\\else",
         "\\set runbook_rows null",
         "\\endif",
-        "\\o " + "'" + str(capture_path).replace("\\", "\\\\").replace("'", "\\'") + "'",
+        "\\o " + _quoted_path(capture_path),
         CAPTURE,
         "\\o",
         f"\\warn {MARK}:captured",
@@ -406,6 +416,3 @@ def format_changes(outcome: Outcome) -> str:
         lines.append(f"  {c.table:<{width}}  {c.inserted:>8}  {c.updated:>7}  {c.deleted:>7}")
     lines.append(f"  total: {outcome.total}")
     return "\n".join(lines)
-
-
-from runbook.snippets.check import CheckResult, check_snippet, check_snippets  # noqa: E402,F401

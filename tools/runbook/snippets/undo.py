@@ -22,8 +22,7 @@ from __future__ import annotations
 import json
 import secrets
 
-from runbook.snippets.check import UNDO_TABLE
-from runbook.snippets.runner import ROW_FUNCTION
+from runbook.snippets.runner import ROW_FUNCTION, UNDO_TABLE
 
 CAPTURE_TABLE = UNDO_TABLE + " on commit drop;"
 

@@ -13,7 +13,7 @@ A page may also name `context:` lines: lines that are no problem by themselves b
 the page's problem needs (the presence/absence ETL logs `Rolling back to savepoint presence_absence
 group N` for every document that fails, whatever the error). Such a line lends its named groups to
 the nearest problem line of a page that declares it (same input, same process, within
-report.CONTEXT_WINDOW lines). Left alone, it is reported only when an entry says how (`alone:`), pointing
+CONTEXT_WINDOW lines). Left alone, it is reported only when an entry says how (`alone:`), pointing
 at its page (and `anchor:`), never with a snippet command:
 
     context:
@@ -60,12 +60,16 @@ class Problem:
     alone: str | None = None  # set on the stand-in problem of a context line alone: its title template
 
     def url(self, base_url: str = DEFAULT_BASE_URL) -> str:
-        path = self.relpath[:-3] if self.relpath.endswith(".md") else self.relpath
-        if path == "index" or path.endswith("/index"):
-            path = path[: -len("index")]
-        else:
-            path += "/"
+        path = site_path(self.relpath)
         return base_url.rstrip("/") + "/" + path.lstrip("/") + (f"#{self.anchor}" if self.anchor else "")
+
+
+def site_path(relpath: str) -> str:
+    """Where the site serves a page, relative to its root: etl/x.md -> etl/x/, etl/index.md -> etl/."""
+    path = relpath[:-3] if relpath.endswith(".md") else relpath
+    if path == "index" or path.endswith("/index"):
+        return path[: -len("index")]
+    return path + "/"
 
 
 @dataclass

@@ -26,7 +26,9 @@ from runbook.triage.scanner import Scanner
 
 TEXT_INSTANCES = 3  # distinct identifier sets printed per problem as text (JSON: MAX_INSTANCES)
 
-_TIMESTAMP = re.compile(
+# The line facts besides the pages' patterns; the site's pattern file (runbook.site.patterns)
+# carries these same expressions to the browser's triage.
+TIMESTAMP = re.compile(
     r"(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
     r"|(?P<syslog>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d{2}:\d{2}:\d{2})"
     r"|(?P<nginx>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2})"  # nginx's error.log
@@ -35,11 +37,13 @@ _TIMESTAMP = re.compile(
     r" [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4})"
     r"|(?P<apache_access>\d{2}/(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4})"
 )
-_PROCESS = re.compile(r"[\w.@-]+\[(\d+)\]")  # syslog's program[pid]
+TIMESTAMP_WITHIN = 64  # a stamp is searched in a line's first 64 characters
+PROCESS = re.compile(r"[\w.@-]+\[(\d+)\]")  # syslog's program[pid]
+PROCESS_WITHIN = 100
 
 
 def parse_timestamp(stamp: re.Match, now: datetime | None = None) -> datetime | None:
-    """When a _TIMESTAMP match happened, as a naive wall-clock datetime (None if it is no real date).
+    """When a TIMESTAMP match happened, as a naive wall-clock datetime (None if it is no real date).
 
     Syslog's stamp has no year: it is taken as this year, or last year when that would put it more
     than a day in the future (a December line read in January), as syslog readers do.
@@ -181,7 +185,7 @@ class Triage:
             if finding is None:
                 finding = findings[id(problem)] = Finding(problem, first_line=hit.lineno, example=hit.line)
             finding.count += 1
-            ts = _TIMESTAMP.search(hit.line, 0, 64)
+            ts = TIMESTAMP.search(hit.line, 0, TIMESTAMP_WITHIN)
             if ts:
                 _seen(finding, ts.group(0), parse_timestamp(ts, now))
             values = {k: v for k, v in hit.match.groupdict().items() if v is not None}
@@ -259,7 +263,7 @@ def _seen(finding: Finding, stamp: str, when: datetime | None) -> None:
 
 
 def _process(line: str) -> str | None:
-    m = _PROCESS.search(line, 0, 100)
+    m = PROCESS.search(line, 0, PROCESS_WITHIN)
     return m.group(0) if m else None
 
 
