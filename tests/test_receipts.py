@@ -269,3 +269,24 @@ def test_a_write_that_captures_nothing_cannot_commit(id3c_db, state, tmp_path):
     assert out.exit_code == runner.EXIT_ERROR and not out.committed and not written
     assert out.refusal.endswith("warehouse.site: 1 changed, 0 captured")
     assert checksums(id3c_db) == before and not state.exists()
+
+
+def _sql_words(text: str) -> str:
+    """SQL without comments, whitespace folded: the same definition however it is laid out."""
+    import re
+
+    return " ".join(re.sub(r"--[^\n]*", "", text).split())
+
+
+@pytest.mark.parametrize("snippet_id", WRITE_IDS)
+def test_a_write_snippets_undo_table_is_the_runners_own(snippet_id):
+    """Each write snippet repeats the capture table (a paste cannot include a shared file); every
+    copy must be the runner's definition word for word, or the runner misreads what it captured."""
+    from runbook.snippets import catalog
+    from runbook.snippets.runner import UNDO_TABLE
+
+    text = _sql_words(catalog.find(snippet_id).body)
+    if "runbook_undo" not in text:  # the honest exceptions say why in their header
+        assert catalog.find(snippet_id).header.get("undo"), f"{snippet_id} captures nothing and says not why"
+        return
+    assert _sql_words(UNDO_TABLE + " on commit drop;") in text, snippet_id
